@@ -1,0 +1,67 @@
+# MedTrack: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# pytest-xdist workers; CI machines have 2 cores.
+WORKERS ?= 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install db db-stop migrate run test test-db lint format clean
+
+help:
+	@echo "make run      set everything up and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test     set everything up and run every test"
+	@echo "make lint     ruff and mypy"
+	@echo "make db-stop  stop the embedded PostgreSQL (data stays in var/)"
+
+$(PY):
+	@py=$$(scripts/find-python) && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+# The embedded PostgreSQL, only when DATABASE_URL is unset.
+db: install
+	@if [ -z "$$DATABASE_URL" ]; then $(PY) -m medtrack.embedded_db start; \
+	else echo "Using DATABASE_URL (prepare it once with manage.py setup_database)."; fi
+
+db-stop: install
+	$(PY) -m medtrack.embedded_db stop
+
+migrate: db
+	$(PY) manage.py migrate --noinput
+
+run: export DEBUG ?= true
+run: migrate
+	@$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  MedTrack is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  Demo login: demo@example.com / medtrack-demo"
+	@echo "  E-mails (password resets) are written to var/mail/"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: db
+	$(PY) -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+
+# The database-behaviour tests alone (CI repeats them on the standalone server).
+test-db: db
+	$(PY) -m pytest -n $(WORKERS) -m db_behaviour $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV)

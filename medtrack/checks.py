@@ -1,0 +1,74 @@
+"""System checks that keep the database arrangement honest.
+
+Row level security only protects patient data if the app's login role can
+neither skip it (superuser, BYPASSRLS) nor switch it off (table owner).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+from django.db import DatabaseError, connections
+
+FIX = (
+    "Log in as the app role (medtrack_app) in DATABASE_URL. Prepare a server with "
+    "`manage.py setup_database --admin-url postgres://SUPERUSER@HOST/postgres` and run "
+    "migrations with `manage.py migrate`, which act as the owner role."
+)
+
+
+def role_problems(
+    *, role: str, superuser: bool, bypass_rls: bool, owned: list[str]
+) -> list[Error]:
+    """The errors for a login role with the given attributes (pure, so it is testable)."""
+    errors = []
+    if superuser:
+        errors.append(
+            Error(f"The database role {role!r} is a superuser.", hint=FIX, id="medtrack.E002")
+        )
+    if bypass_rls:
+        errors.append(
+            Error(f"The database role {role!r} has BYPASSRLS.", hint=FIX, id="medtrack.E003")
+        )
+    if owned:
+        shown = ", ".join(sorted(owned)[:5]) + (" …" if len(owned) > 5 else "")
+        errors.append(
+            Error(
+                f"The database role {role!r} owns {len(owned)} table(s) ({shown}); row level "
+                "security does not apply to a table's owner.",
+                hint=FIX + " Then `ALTER TABLE … OWNER TO medtrack_owner` for each table listed.",
+                id="medtrack.E004",
+            )
+        )
+    return errors
+
+
+@register()
+def check_database_role(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.EMBEDDED_DATABASE and not (settings.VAR_DIR / "database_url").exists():
+        return [
+            Error(
+                "DATABASE_URL is unset and the embedded PostgreSQL has not been started.",
+                hint="Run `make run` (or `make db`), or set DATABASE_URL.",
+                id="medtrack.E001",
+            )
+        ]
+    connection = connections["default"]
+    try:
+        with connection.cursor() as cursor:
+            # session_user: the login role, also while migrate acts as the owner.
+            cursor.execute(
+                """
+                SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+                       ARRAY(SELECT c.relname FROM pg_class c
+                             WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm')
+                               AND c.relnamespace = 'public'::regnamespace)
+                FROM pg_roles r WHERE r.rolname = session_user
+                """
+            )
+            role, superuser, bypass_rls, owned = cursor.fetchone()
+    except DatabaseError:
+        return []  # Unreachable databases are reported by the command that needs them.
+    return list(role_problems(role=role, superuser=superuser, bypass_rls=bypass_rls, owned=owned))

@@ -1,0 +1,64 @@
+"""Database helpers shared by every app: column defaults and the owner role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from medtrack.dbsetup import grant_schema_to_owner
+
+
+class TransactionNow(models.Func):
+    """SQL ``now()``, the plan's column default (``Now()`` renders statement_timestamp())."""
+
+    template = "now()"
+    output_field = models.DateTimeField()
+
+
+@contextmanager
+def schema_owner_connection(alias: str = "default") -> Iterator[BaseDatabaseWrapper]:
+    """Run the enclosed work (``migrate``, ``flush``) as the schema owner role.
+
+    The connection is closed and reopened with Django's ``assume_role``, so
+    every statement, including those in separate transactions, runs as the
+    owner; the pool option is dropped meanwhile (it deadlocks with
+    ``assume_role``). Afterwards the next query reconnects as the app role.
+    """
+    connection = connections[alias]
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    saved = dict(options)
+    connection.close()
+    # As the app role, which owns the databases it creates (the test
+    # databases), let only the owner create objects there.
+    connection.ensure_connection()
+    grant_schema_to_owner(connection.connection, settings.DATABASE_OWNER_ROLE)
+    connection.close()
+    options.pop("pool", None)
+    options["assume_role"] = settings.DATABASE_OWNER_ROLE
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            (current,) = cursor.fetchone()
+            if current != settings.DATABASE_OWNER_ROLE:
+                raise RuntimeError(
+                    f"Expected to run as {settings.DATABASE_OWNER_ROLE}, not {current}."
+                )
+            app_role = connection.ops.quote_name(connection.settings_dict["USER"])
+            # No TRUNCATE: it ignores row level security.
+            cursor.execute(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app_role}"
+            )
+            cursor.execute(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+                f"GRANT USAGE, SELECT ON SEQUENCES TO {app_role}"
+            )
+        yield connection
+    finally:
+        connection.close()
+        options.clear()
+        options.update(saved)

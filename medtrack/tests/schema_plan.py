@@ -1,0 +1,53 @@
+"""The user's schema plan (shared/seed/000_…txt), as data the conformance test checks.
+
+Each table lists the plan's columns as (type, default, not_null) in
+information_schema spelling; ``default=None`` means the plan gives none. The
+plan's unique constraints and indexes are column lists; foreign keys map a
+column to (referenced table, ON DELETE action). Later sections add their
+tables here as they arrive. Allowed additions (DESIGN.md §B): extra columns,
+NOT NULL where the plan has a default, extra indexes and constraints.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Column(NamedTuple):
+    type: str
+    default: str | None
+    not_null: bool
+
+
+UUID_PK = Column("uuid", "gen_random_uuid()", True)
+TIMESTAMPTZ_NOW = Column("timestamp with time zone", "now()", False)
+
+TABLES: dict[str, dict] = {
+    "users": {
+        "columns": {
+            "id": UUID_PK,
+            "email": Column("text", None, True),
+            "name": Column("text", None, True),
+            "avatar_url": Column("text", None, False),
+            "role": Column("text", "'caregiver'::text", True),
+            "created_at": TIMESTAMPTZ_NOW,
+            "updated_at": TIMESTAMPTZ_NOW,
+        },
+        "unique": [("email",)],
+        "indexes": [("email",)],
+        "foreign_keys": {},
+    },
+}
+
+#: Views standing in for plan tables: column -> type.
+VIEWS: dict[str, dict[str, str]] = {
+    "profiles": {
+        "id": "uuid",
+        "email": "text",
+        "name": "text",
+        "avatar_url": "text",
+        "role": "text",
+        "created_at": "timestamp with time zone",
+        "updated_at": "timestamp with time zone",
+    },
+}

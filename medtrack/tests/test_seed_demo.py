@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_the_documented_demo_login_once(settings) -> None:
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+
+    user = User.objects.get()
+    assert user.email == "demo@example.com"
+    assert user.check_password("medtrack-demo")
+
+
+def test_it_never_runs_in_production(settings) -> None:
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def test_dry_run_creates_nothing(settings) -> None:
+    settings.DEBUG = True
+    call_command("seed_demo", dry_run=True, verbosity=0)
+    assert not User.objects.exists()
