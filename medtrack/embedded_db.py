@@ -21,6 +21,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 from urllib.parse import quote
@@ -98,7 +99,24 @@ def _repair_bookkeeping() -> None:
     pid_file = PGDATA / "postmaster.pid"
     if pid_file.exists() and (info is None or not _is_our_postmaster(info[0])):
         log.warning("Removing a stale %s left by a killed server.", pid_file)
+        if info is not None:
+            _wait_until_reaped(info[0])
+            # PostgreSQL refuses to start while a socket lock names a live pid.
+            for stale in info[1].glob(".s.PGSQL.*"):
+                stale.unlink(missing_ok=True)
         pid_file.unlink()
+
+
+def _wait_until_reaped(pid: int, seconds: float = 15) -> None:
+    """A killed server lingers as a zombie until its parent reaps it; wait for that."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return  # the pid now belongs to another process
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.2)
 
 
 def _postmaster_info() -> tuple[int, Path] | None:
