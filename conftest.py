@@ -1,12 +1,15 @@
 """The shared test cast and browser set-up.
 
-The cast (healthchecks-style): ``primary`` runs the care, ``secondary`` helps,
-``viewer`` only reads, ``stranger`` has nothing to do with the patient. Team
-membership and the patient arrive with the patients app.
+The cast (healthchecks-style): ``primary`` created ``patient`` and runs the
+care, ``secondary`` helps, ``viewer`` only reads, ``stranger`` has a family of
+their own (``other_patient``) and nothing to do with ``patient``. Test data is
+written the way the app writes it: as its user under row level security, or
+in system context where the app would be.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from typing import Any
@@ -14,6 +17,10 @@ from typing import Any
 import pytest
 
 from accounts.models import User
+from caregivers.models import PatientCaregiver
+from medtrack.rls import acting_as, system_context
+from patients import services as patients
+from patients.models import Patient
 
 # live_server + Playwright's sync API share a thread with an event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -44,6 +51,42 @@ def viewer(db: None) -> User:
 @pytest.fixture
 def stranger(db: None) -> User:
     return make_user("charlie@example.com", "Charlie Stranger")
+
+
+def make_patient(creator: User, name: str, **fields: Any) -> Patient:
+    profile = {
+        "name": name,
+        "dob": dt.date(1941, 3, 14),
+        "gender": "female",
+        "allergies": ["penicillin"],
+        "medical_conditions": ["type 2 diabetes"],
+        "emergency_contact": {"name": "Ana", "phone": "+34612345678", "relationship": "daughter"},
+        "timezone": "Europe/Madrid",
+        **fields,
+    }
+    with acting_as(creator.pk):
+        return patients.patient_create(actor=creator, **profile)
+
+
+def add_member(patient: Patient, user: User, role: str, **fields: Any) -> PatientCaregiver:
+    """Team screens arrive with the caregivers issue; until then, rows go in directly."""
+    with system_context("test fixture"):
+        return PatientCaregiver.objects.create(
+            patient=patient, caregiver=user, role=role, **fields
+        )
+
+
+@pytest.fixture
+def patient(primary: User, secondary: User, viewer: User) -> Patient:
+    patient = make_patient(primary, "Rosa Primary")
+    add_member(patient, secondary, "secondary")
+    add_member(patient, viewer, "viewer")
+    return patient
+
+
+@pytest.fixture
+def other_patient(stranger: User) -> Patient:
+    return make_patient(stranger, "Tomás Stranger", dob=dt.date(1950, 1, 2), gender="male")
 
 
 @pytest.fixture

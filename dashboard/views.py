@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from medtrack.types import AuthenticatedHttpRequest
+from patients import selectors
 
-def home(request: HttpRequest) -> HttpResponse:
+
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The caregiver's start page. It grows panels as the care sections arrive."""
-    return render(request, "dashboard/home.html")
+    patients = selectors.patients_for_user(request.user)
+    return render(request, "dashboard/home.html", {"patients": patients})

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     # First, so its migrate/flush overrides (run as the owner role) win.
     "medtrack",
     "accounts",
+    "patients",
+    "caregivers",
+    "audit",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,6 +70,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.forms",
     "django_htmx",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +84,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # One transaction per request, app.user_id for row level security, history context.
+    "medtrack.middleware.DatabaseContextMiddleware",
+    "medtrack.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -159,6 +169,19 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 #: The demo account (``manage.py seed_demo``); it is only ever created when DEBUG is on.
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "medtrack-demo"  # noqa: S105 - documented demo login, DEBUG only
+
+# -- Patients and audit ----------------------------------------------------------
+#: Days a deleted patient can be restored before purge_deleted_patients removes it.
+PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 30)
+#: Region assumed for phone numbers written without a +country code.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_DEFAULT_TRACKERS = (
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+)
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
 # -- Internationalisation and time ---------------------------------------------
 LANGUAGE_CODE = "en"

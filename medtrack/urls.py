@@ -10,5 +10,6 @@ admin.site.site_title = _("MedTrack admin")
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("accounts/", include("accounts.urls")),
+    path("patients/", include("patients.urls")),
     path("admin/", admin.site.urls),
 ]

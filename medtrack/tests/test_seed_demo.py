@@ -4,6 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from medtrack.rls import acting_as
+from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -13,9 +15,11 @@ def test_it_creates_the_documented_demo_login_once(settings) -> None:
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)
 
-    user = User.objects.get()
-    assert user.email == "demo@example.com"
-    assert user.check_password("medtrack-demo")
+    demo = User.objects.get(email="demo@example.com")
+    assert demo.check_password("medtrack-demo")
+    assert User.objects.count() == 2
+    with acting_as(demo.pk):
+        assert [p.name for p in Patient.objects.all()] == ["Rosa García"]
 
 
 def test_it_never_runs_in_production(settings) -> None:

@@ -1,9 +1,51 @@
-// Preselect the browser's time zone on forms that ask for one (sign up).
+// Small progressive enhancements; every page works without JavaScript.
 document.addEventListener("DOMContentLoaded", () => {
+  // Preselect the browser's time zone on forms that ask for one (sign up, new patient).
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   document.querySelectorAll("select[data-browser-timezone]").forEach((select) => {
     if (zone && select.value === "UTC" && select.querySelector(`option[value="${zone}"]`)) {
       select.value = zone;
     }
+  });
+
+  // Lists (allergies, conditions): add and remove one item at a time.
+  document.querySelectorAll("[data-text-list]").forEach((list) => {
+    const addButton = list.querySelector("[data-add]");
+    const renumber = () => {
+      list.querySelectorAll(".text-list-item").forEach((item, index) => {
+        const input = item.querySelector("input");
+        const label = input.getAttribute("aria-label").replace(/\d+$/, index + 1);
+        input.setAttribute("aria-label", label);
+        item.querySelector("[data-remove]").setAttribute("aria-label", label.replace(/^/, ""));
+      });
+    };
+    const wire = (item) => {
+      const remove = item.querySelector("[data-remove]");
+      remove.hidden = false;
+      remove.addEventListener("click", () => {
+        const items = list.querySelectorAll(".text-list-item");
+        if (items.length > 1) {
+          const next = item.nextElementSibling?.querySelector("input") || addButton;
+          item.remove();
+          next.focus();
+        } else {
+          item.querySelector("input").value = "";
+        }
+        renumber();
+      });
+    };
+    list.querySelectorAll(".text-list-item").forEach(wire);
+    addButton.hidden = false;
+    addButton.addEventListener("click", () => {
+      const template = list.querySelector(".text-list-item:last-of-type");
+      const item = template.cloneNode(true);
+      const input = item.querySelector("input");
+      input.value = "";
+      input.removeAttribute("id");
+      list.insertBefore(item, addButton);
+      wire(item);
+      renumber();
+      input.focus();
+    });
   });
 });

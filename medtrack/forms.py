@@ -1,0 +1,128 @@
+"""Form pieces shared by several apps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class TextListWidget(forms.Widget):
+    """Several one-line inputs with the same name: add and remove items, one each.
+
+    Works without JavaScript (the existing items plus a blank one are shown;
+    ``static/js/app.js`` adds "Add another" and "Remove" behaviour).
+    """
+
+    template_name = "widgets/text_list.html"
+    use_fieldset = True
+
+    def __init__(self, item_label: StrOrPromise = "", attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.item_label = item_label
+
+    def format_value(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(item) for item in value]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["items"] = [*self.format_value(value), ""]
+        context["widget"]["item_label"] = self.item_label
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False  # an empty list is a value: every item was removed
+
+
+class TextListField(forms.Field):
+    """A list of short texts (allergies, conditions): trimmed, blanks dropped, no duplicates."""
+
+    widget = TextListWidget
+    default_error_messages = {
+        "too_many": _("Please keep the list to %(max)s items."),
+        "too_long": _("“%(item)s” is too long; keep each item under %(max)s characters."),
+    }
+
+    def __init__(self, *, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.max_items = max_items
+        self.max_length = max_length
+
+    def to_python(self, value: Any) -> list[str]:
+        items: list[str] = []
+        seen: set[str] = set()
+        for raw in value or []:
+            item = " ".join(str(raw).split())
+            if item and item.casefold() not in seen:
+                seen.add(item.casefold())
+                items.append(item)
+        return items
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > self.max_items:
+            raise ValidationError(self.error_messages["too_many"], params={"max": self.max_items})
+        for item in value:
+            if len(item) > self.max_length:
+                raise ValidationError(
+                    self.error_messages["too_long"],
+                    params={"item": item[:40], "max": self.max_length},
+                )
+
+
+class PhoneNumberField(forms.CharField):
+    """A phone number a person can dial; cleaned to E.164 (+34612345678)."""
+
+    default_error_messages = {
+        "invalid": _(
+            "Enter a phone number someone could dial, e.g. +1 202 555 0143 "
+            "(start with + and the country code for numbers abroad)."
+        ),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {
+            **super().widget_attrs(widget),
+            "type": "tel",
+            "autocomplete": "tel",
+            "inputmode": "tel",
+        }
+
+    def clean(self, value: Any) -> str:
+        import phonenumbers
+
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)

@@ -1,0 +1,66 @@
+"""The per-request database context: one transaction, the acting user, history context."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+import pghistory.middleware
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from medtrack import rls
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """The load balancer's X-Request-ID when it looks sane, else a new one."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+class DatabaseContextMiddleware:
+    """Wrap the whole response (template rendering included) in one transaction.
+
+    Inside it, ``app.user_id`` names the signed-in user for the row level
+    security policies. Staff working in the admin run in system context
+    instead (the owner role), and that use is itself logged. A response of
+    500 or more rolls the transaction back: nothing half-done is kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.admin_prefix = "/admin/"
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = request_id_for(request)  # type: ignore[attr-defined]
+        user = request.user
+        with rls.acting_as(user.pk if user.is_authenticated else None):
+            if (
+                user.is_authenticated
+                and user.is_staff
+                and request.path.startswith(self.admin_prefix)
+            ):
+                response = self._as_staff(request)
+            else:
+                response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response
+
+    def _as_staff(self, request: HttpRequest) -> HttpResponse:
+        from audit import services as audit
+
+        with rls.system_context(f"admin:{request.user.pk}"):
+            audit.access_log_record(request=request, action="admin", object_type="admin")
+            return self.get_response(request)
+
+
+class HistoryContextMiddleware(pghistory.middleware.HistoryMiddleware):
+    """Attach the acting user, path and request id to every history row."""
+
+    def get_context(self, request: HttpRequest) -> dict[str, object]:
+        return {**super().get_context(request), "request_id": getattr(request, "request_id", "")}

@@ -1,0 +1,45 @@
+"""What the table walks iterate: found in the migrated database, never listed by hand."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import connection
+from pghistory.models import Event
+
+#: Tables that by design carry no row level security (DESIGN.md "Access rules per table").
+NO_RLS = {"users", "django_session", "pghistory_context"}
+
+
+def rows(sql: str, params: list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def history_tables() -> set[str]:
+    return {
+        model._meta.db_table
+        for model in apps.get_models()
+        if issubclass(model, Event) and not model._meta.proxy and model._meta.managed
+    }
+
+
+def patient_scoped_tables() -> set[str]:
+    """``patients`` and every base table with a ``patient_id`` column."""
+    found = rows(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'patient_id' AND NOT a.attisdropped
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+        """
+    )
+    return {"patients"} | {name for (name,) in found}
+
+
+def patient_column(table: str) -> str:
+    """The column naming the patient a row belongs to."""
+    if table == "patients":
+        return "id"
+    if table == "patients_patientevent":
+        return "pgh_obj_id"
+    return "patient_id"

@@ -1,0 +1,22 @@
+from django.db import migrations
+
+from medtrack import rls
+
+
+class Migration(migrations.Migration):
+    dependencies = [("patients", "0001_initial"), ("caregivers", "0002_initial")]
+
+    operations = [
+        rls.install_functions(),
+        rls.policies(
+            "patients",
+            select=rls.member_of(rls.READERS, "id"),
+            # A new patient is not on anyone's team yet: its creator may insert it,
+            # then add themselves as its first primary (rls_may_bootstrap).
+            insert="created_by = rls_user_id()",
+            update_check=rls.member_of(rls.WRITERS, "id"),
+            delete_column="id",
+            delete_roles=rls.MANAGERS,
+        ),
+        rls.history("patients_patientevent", select=rls.member_of(rls.READERS, "pgh_obj_id")),
+    ]
