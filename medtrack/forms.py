@@ -36,7 +36,7 @@ class TextListWidget(forms.Widget):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        context["widget"]["items"] = [*self.format_value(value), ""]
+        context["widget"]["items"] = [*(item for item in self.format_value(value) if item), ""]
         context["widget"]["item_label"] = self.item_label
         return context
 

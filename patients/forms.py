@@ -23,12 +23,12 @@ class PatientForm(forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, widget=forms.RadioSelect)
     allergies = TextListField(
         label=_("Allergies"),
-        help_text=_("One per line, e.g. penicillin. Leave empty if none are known."),
+        help_text=_("One per box, e.g. penicillin. Leave empty if none are known."),
         widget=TextListWidget(item_label=_("Allergy")),
     )
     medical_conditions = TextListField(
         label=_("Medical conditions"),
-        help_text=_("One per line, e.g. type 2 diabetes."),
+        help_text=_("One per box, e.g. type 2 diabetes."),
         widget=TextListWidget(item_label=_("Condition")),
     )
     contact_name = forms.CharField(label=_("Emergency contact: name"), max_length=200)

@@ -37,6 +37,45 @@ TABLES: dict[str, dict] = {
         "indexes": [("email",)],
         "foreign_keys": {},
     },
+    "patients": {
+        "columns": {
+            "id": UUID_PK,
+            "name": Column("text", None, True),
+            "dob": Column("date", None, True),
+            "gender": Column("text", None, True),
+            "allergies": Column("_text", "'{}'::text[]", False),
+            "medical_conditions": Column("_text", "'{}'::text[]", False),
+            "emergency_contact": Column("jsonb", None, True),
+            "created_by": Column("uuid", None, True),
+            "created_at": TIMESTAMPTZ_NOW,
+            "updated_at": TIMESTAMPTZ_NOW,
+            "is_deleted": Column("boolean", "false", False),
+        },
+        "unique": [("name", "dob")],
+        "indexes": [("name", "dob"), ("created_by",)],
+        "foreign_keys": {"created_by": ("users", "NO ACTION")},
+        "checks": {"gender": ["female", "male", "other"]},
+    },
+    "patient_caregivers": {
+        "columns": {
+            "id": UUID_PK,
+            "patient_id": Column("uuid", None, True),
+            "caregiver_id": Column("uuid", None, True),
+            "role": Column("text", None, True),
+            "permissions": Column("jsonb", "'{}'::jsonb", False),
+            "is_active": Column("boolean", "true", False),
+            "accepted_at": Column("timestamp with time zone", None, False),
+            "created_at": TIMESTAMPTZ_NOW,
+            "updated_at": TIMESTAMPTZ_NOW,
+        },
+        "unique": [("patient_id", "caregiver_id")],
+        "indexes": [("patient_id", "caregiver_id"), ("caregiver_id",)],
+        "foreign_keys": {
+            "patient_id": ("patients", "CASCADE"),
+            "caregiver_id": ("users", "CASCADE"),
+        },
+        "checks": {"role": ["primary", "secondary", "viewer"]},
+    },
 }
 
 #: Views standing in for plan tables: column -> type.

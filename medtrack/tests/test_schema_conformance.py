@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -112,6 +114,23 @@ def test_every_planned_foreign_key_has_the_planned_action(table: str) -> None:
     actual = foreign_keys(table)
     for column, (target, action) in TABLES[table]["foreign_keys"].items():
         assert actual.get(column) == (target, action), f"{table}.{column}: {actual.get(column)}"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_planned_check_allows_exactly_the_planned_values(table: str) -> None:
+    for column, values in TABLES[table].get("checks", {}).items():
+        definitions = [
+            definition
+            for (definition,) in rows(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'c'",
+                [table],
+            )
+            if f"({column} = ANY" in definition
+        ]
+        assert len(definitions) == 1, f"{table}.{column}: {definitions}"
+        allowed = set(re.findall(r"'([^']*)'::text", definitions[0]))
+        assert allowed == set(values), f"{table}.{column} allows {allowed}"
 
 
 @pytest.mark.parametrize("view", VIEWS)

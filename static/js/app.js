@@ -13,10 +13,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const addButton = list.querySelector("[data-add]");
     const renumber = () => {
       list.querySelectorAll(".text-list-item").forEach((item, index) => {
-        const input = item.querySelector("input");
-        const label = input.getAttribute("aria-label").replace(/\d+$/, index + 1);
-        input.setAttribute("aria-label", label);
-        item.querySelector("[data-remove]").setAttribute("aria-label", label.replace(/^/, ""));
+        for (const element of item.querySelectorAll("input, [data-remove]")) {
+          const label = element.getAttribute("aria-label").replace(/\d+$/, index + 1);
+          element.setAttribute("aria-label", label);
+        }
       });
     };
     const wire = (item) => {

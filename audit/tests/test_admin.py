@@ -1,0 +1,65 @@
+"""Staff use the admin in system context; history and the access log are read-only there."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from audit.models import AccessLog
+from medtrack.rls import system_context
+from patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_see_every_family_and_their_use_is_logged(
+    client: Client, staff: User, patient: Patient, other_patient: Patient
+) -> None:
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:patients_patient_changelist"), {"q": "r"})
+
+    assert response.status_code == 200
+    assert {p.pk for p in response.context["cl"].result_list} == {patient.pk, other_patient.pk}
+    with system_context("test"):
+        entry = AccessLog.objects.get(action="admin")
+    assert entry.actor == staff
+    assert entry.path == reverse("admin:patients_patient_changelist")
+
+
+def test_staff_can_open_a_patient_with_its_team(
+    client: Client, staff: User, patient: Patient
+) -> None:
+    client.force_login(staff)
+    response = client.get(reverse("admin:patients_patient_change", args=[patient.pk]))
+    assert response.status_code == 200
+    assert "Bob Secondary" in response.content.decode()
+
+
+def test_history_is_listed_and_read_only(client: Client, staff: User, patient: Patient) -> None:
+    client.force_login(staff)
+    url = reverse("admin:pghistory_middlewareevents_changelist")
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 4  # the patient and its three members
+    assert not response.context["has_add_permission"]
+
+
+def test_the_access_log_is_read_only(client: Client, staff: User, patient: Patient) -> None:
+    client.force_login(staff)
+    url = reverse("admin:audit_accesslog_changelist")
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    with system_context("test"):
+        entry = AccessLog.objects.first()
+    change = client.post(
+        reverse("admin:audit_accesslog_change", args=[entry.pk]), {"action": "view"}
+    )
+    assert change.status_code == 403
+    assert client.post(reverse("admin:audit_accesslog_delete", args=[entry.pk])).status_code == 403
