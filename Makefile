@@ -42,7 +42,7 @@ run: migrate
 	@$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  MedTrack is starting on http://127.0.0.1:$(PORT)/"
-	@echo "  Demo login: demo@example.com / medtrack-demo"
+	@echo "  Demo login: demo@example.com / medtrack-demo (another family: other-family@example.com)"
 	@echo "  E-mails (password resets) are written to var/mail/"
 	@echo ""
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

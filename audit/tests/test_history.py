@@ -39,6 +39,12 @@ def events(patient: Patient) -> list[tuple[str, dict]]:
         return [(label, json.loads(metadata or "{}")) for label, metadata in cursor.fetchall()]
 
 
+def soft_delete(patient: Patient, primary: User) -> None:
+    with acting_as(primary.pk):
+        loaded = get_patient_for_user(primary, patient.pk, Area.PATIENT, Level.MANAGE)
+        services.patient_soft_delete(patient=loaded, actor=primary)
+
+
 def test_an_edit_through_the_page_is_recorded_with_user_path_and_request_id(
     client: Client, patient: Patient, primary: User
 ) -> None:
@@ -111,9 +117,7 @@ def test_the_app_cannot_rewrite_history(
 def test_purging_a_patient_removes_its_rows_everywhere_and_keeps_the_history(
     patient: Patient, primary: User, other_patient: Patient
 ) -> None:
-    with acting_as(primary.pk):
-        loaded = get_patient_for_user(primary, patient.pk, Area.PATIENT, Level.MANAGE)
-        services.patient_soft_delete(patient=loaded, actor=primary)
+    soft_delete(patient, primary)
 
     with time_machine.travel(timezone.now() + dt.timedelta(days=31), tick=False):
         call_command("purge_deleted_patients", verbosity=0)
@@ -136,9 +140,7 @@ def test_purging_a_patient_removes_its_rows_everywhere_and_keeps_the_history(
 def test_purge_keeps_patients_still_within_the_retention_period(
     patient: Patient, primary: User
 ) -> None:
-    with acting_as(primary.pk):
-        loaded = get_patient_for_user(primary, patient.pk, Area.PATIENT, Level.MANAGE)
-        services.patient_soft_delete(patient=loaded, actor=primary)
+    soft_delete(patient, primary)
 
     with time_machine.travel(timezone.now() + dt.timedelta(days=29), tick=False):
         call_command("purge_deleted_patients", verbosity=0)

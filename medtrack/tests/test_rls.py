@@ -107,14 +107,18 @@ def test_only_a_primary_may_delete_a_patient(
             attempt(member, "DELETE FROM patients WHERE id = %s", [patient.pk])
 
 
+def join_as_primary(user: User, patient: Patient) -> None:
+    attempt(
+        user,
+        "INSERT INTO patient_caregivers (id, patient_id, caregiver_id, role, permissions, is_active) "
+        "VALUES (gen_random_uuid(), %s, %s, 'primary', '{}', true)",
+        [patient.pk, user.pk],
+    )
+
+
 def test_a_stranger_cannot_join_a_team(patient: Patient, stranger: User) -> None:
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-        attempt(
-            stranger,
-            "INSERT INTO patient_caregivers (id, patient_id, caregiver_id, role, permissions, is_active) "
-            "VALUES (gen_random_uuid(), %s, %s, 'primary', '{}', true)",
-            [patient.pk, stranger.pk],
-        )
+        join_as_primary(stranger, patient)
 
 
 def test_a_secondary_cannot_promote_themselves(patient: Patient, secondary: User) -> None:
@@ -142,12 +146,7 @@ def test_the_bootstrap_works_once_and_only_for_the_creator(
     with system_context("test"):
         PatientCaregiver.objects.filter(patient=patient, caregiver=primary).delete()
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-        attempt(
-            primary,
-            "INSERT INTO patient_caregivers (id, patient_id, caregiver_id, role, permissions, is_active) "
-            "VALUES (gen_random_uuid(), %s, %s, 'primary', '{}', true)",
-            [patient.pk, primary.pk],
-        )
+        join_as_primary(primary, patient)
     # Nor can anyone create a patient in someone else's name.
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
         attempt(
