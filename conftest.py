@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 
 from accounts.models import User
+from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
 from medtrack.rls import acting_as, system_context
 from patients import services as patients
+from patients.access import Area, get_patient_for_user
 from patients.models import Patient
 
 # live_server + Playwright's sync API share a thread with an event loop.
@@ -76,11 +78,26 @@ def add_member(patient: Patient, user: User, role: str, **fields: Any) -> Patien
         )
 
 
+def as_member(user: User, patient: Patient, area: Area = Area.PATIENT) -> Patient:
+    """The patient as ``user`` loads it in a view (with their membership)."""
+    with acting_as(user.pk):
+        return get_patient_for_user(user, patient.pk, area)
+
+
 @pytest.fixture
 def patient(primary: User, secondary: User, viewer: User) -> Patient:
+    """Rosa, with a team of three and a pending invitation: a row in every table
+    built so far (the RLS proof needs data in each)."""
     patient = make_patient(primary, "Rosa Primary")
     add_member(patient, secondary, "secondary")
     add_member(patient, viewer, "viewer")
+    with acting_as(primary.pk):
+        caregivers.invitation_create(
+            patient=as_member(primary, patient),
+            actor=primary,
+            email="nina@example.com",
+            role="viewer",
+        )
     return patient
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -20,9 +21,10 @@ from medtrack.types import AuthenticatedHttpRequest
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("dashboard:home")
-    form = SignupForm(request.POST or None)
+        return redirect(next_url or "dashboard:home")
+    form = SignupForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
         user = services.user_signup(
             email=form.cleaned_data["email"],
@@ -33,8 +35,17 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to MedTrack, %(name)s.") % {"name": user.name})
-        return redirect("dashboard:home")
-    return render(request, "accounts/signup.html", {"form": form})
+        return redirect(next_url or "dashboard:home")
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """The ``next`` page to return to, if it is on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
 
 
 class LoginView(auth_views.LoginView):

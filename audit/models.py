@@ -62,3 +62,36 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}"
+
+
+class Activity(models.Model):
+    """One row of the ``activity`` view: a history event or an access-log entry.
+
+    The view is rebuilt after every ``migrate`` from the history tables that
+    exist (``audit.activity.rebuild_view``), so a newly tracked table shows
+    up on the Activity page without anyone editing SQL. Read it in system
+    context: the access log is not readable by the app role.
+    """
+
+    key = models.TextField(primary_key=True)  # source:event id, unique and sortable
+    occurred_at = models.DateTimeField()
+    source = models.TextField()
+    patient_id = models.UUIDField()
+    object_id = models.TextField()
+    label = models.TextField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    data = models.JSONField()
+    previous = models.JSONField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "activity"
+
+    def __str__(self) -> str:
+        return self.key

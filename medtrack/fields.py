@@ -65,6 +65,19 @@ def updated_at(**kwargs: Any) -> DateTimeField:
     return DateTimeField(auto_now=True, db_default=TransactionNow(), **kwargs)
 
 
+def history_indexes(prefix: str, patient_field: str = "patient") -> dict[str, list[models.Index]]:
+    """``pghistory.track(meta=...)`` indexes for the Activity page: a patient's
+    events by time, and an event's predecessor (to say what changed)."""
+    return {
+        "indexes": [
+            models.Index(
+                fields=[patient_field, "pgh_created_at"], name=f"{prefix}_hist_patient_at"
+            ),
+            models.Index(fields=["pgh_obj", "pgh_id"], name=f"{prefix}_hist_obj"),
+        ]
+    }
+
+
 def text_list(**kwargs: Any) -> ArrayField:
     """``TEXT[] DEFAULT '{}'``."""
     return ArrayField(models.TextField(), default=list, db_default=[], blank=True, **kwargs)

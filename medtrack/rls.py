@@ -9,7 +9,7 @@ policies below always apply to it:
 * ``system_context`` switches to the owner role, which bypasses RLS, for jobs,
   management commands, staff in the admin and invitation acceptance.
 * Migrations add policies with one line, e.g.
-  ``operations = [..., rls.patient_scoped("medications")]``.
+  ``operations = [..., rls.patient_scoped("medications", area="medications")]``.
 
 The policy predicate ``patient_id = ANY (ARRAY(SELECT rls_patient_ids(…)))``
 is the form that keeps index scans (STACK.md: EXISTS/IN with an OR did not).
@@ -17,6 +17,7 @@ is the form that keeps index scans (STACK.md: EXISTS/IN with an OR did not).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,9 +42,15 @@ def _roles(roles: tuple[str, ...]) -> str:
     return ", ".join(f"'{role}'" for role in roles)
 
 
-def member_of(roles: tuple[str, ...], column: str = "patient_id") -> str:
-    """SQL: the row's patient is one where I am an active member with one of ``roles``."""
-    return f"{column} = ANY (ARRAY(SELECT rls_patient_ids({_roles(roles)})))"
+def member_of(
+    roles: tuple[str, ...], *, area: str, write: bool = False, column: str = "patient_id"
+) -> str:
+    """SQL: the row's patient is one where I am an active member with one of
+    ``roles``, and my ``permissions`` do not narrow ``area`` below what is needed."""
+    return (
+        f"{column} = ANY (ARRAY(SELECT rls_patient_ids('{area}', {str(write).lower()}, "
+        f"{_roles(roles)})))"
+    )
 
 
 # -- Functions (installed once, by caregivers.0002) ------------------------------
@@ -57,13 +64,18 @@ def install_functions() -> migrations.RunSQL:
             SELECT NULLIF(current_setting('app.user_id', true), '')::uuid
         $$;
 
-        -- Patients where the acting user is an active member with one of the roles.
-        -- SECURITY DEFINER (owned by the owner role, which bypasses RLS) so the
-        -- patient_caregivers policy can use it without recursing into itself.
-        CREATE FUNCTION rls_patient_ids(VARIADIC roles text[]) RETURNS SETOF uuid
+        -- Patients where the acting user is an active member with one of the roles
+        -- and whose permissions (which only narrow) leave p_area readable, or
+        -- writable when p_write. SECURITY DEFINER (owned by the owner role, which
+        -- bypasses RLS) so the patient_caregivers policy can use it without
+        -- recursing into itself.
+        CREATE FUNCTION rls_patient_ids(p_area text, p_write boolean, VARIADIC p_roles text[])
+        RETURNS SETOF uuid
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
             SELECT patient_id FROM patient_caregivers
-            WHERE caregiver_id = rls_user_id() AND is_active AND role = ANY (roles)
+            WHERE caregiver_id = rls_user_id() AND is_active AND role = ANY (p_roles)
+              AND coalesce(permissions ->> p_area, 'write') <> 'none'
+              AND NOT (p_write AND coalesce(permissions ->> p_area, 'write') = 'read')
         $$;
 
         -- The bootstrap: I may add myself as the first primary of a patient I created.
@@ -78,7 +90,7 @@ def install_functions() -> migrations.RunSQL:
 
         -- DELETE policies use the readers' rule (so a viewer's delete is visible
         -- to it) and this trigger refuses it loudly, as UPDATE's WITH CHECK does.
-        -- TG_ARGV[0] is the patient column, the rest the roles that may delete.
+        -- TG_ARGV[0] is the patient column, [1] the area, the rest the roles that may delete.
         -- The owner role (system context, foreign-key cascades) is exempt.
         CREATE FUNCTION rls_check_delete() RETURNS trigger
         LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
@@ -86,23 +98,23 @@ def install_functions() -> migrations.RunSQL:
             IF current_user = '{settings.DATABASE_OWNER_ROLE}' THEN
                 RETURN OLD;
             END IF;
-            IF NOT ((to_jsonb(OLD) ->> TG_ARGV[0])::uuid = ANY (ARRAY(
-                    SELECT rls_patient_ids(VARIADIC TG_ARGV[1:TG_NARGS - 1])))) THEN
+            IF NOT ((to_jsonb(OLD) ->> TG_ARGV[0])::uuid = ANY (ARRAY(SELECT
+                    rls_patient_ids(TG_ARGV[1], true, VARIADIC TG_ARGV[2:TG_NARGS - 1])))) THEN
                 RAISE EXCEPTION 'permission denied to delete from %', TG_TABLE_NAME
                     USING ERRCODE = '42501';
             END IF;
             RETURN OLD;
         END $$;
 
-        REVOKE EXECUTE ON FUNCTION rls_patient_ids(text[]) FROM PUBLIC;
+        REVOKE EXECUTE ON FUNCTION rls_patient_ids(text, boolean, text[]) FROM PUBLIC;
         REVOKE EXECUTE ON FUNCTION rls_may_bootstrap(uuid, uuid, text) FROM PUBLIC;
-        GRANT EXECUTE ON FUNCTION rls_patient_ids(text[]) TO {app};
+        GRANT EXECUTE ON FUNCTION rls_patient_ids(text, boolean, text[]) TO {app};
         GRANT EXECUTE ON FUNCTION rls_may_bootstrap(uuid, uuid, text) TO {app};
         """,
         reverse_sql="""
         DROP FUNCTION rls_check_delete();
         DROP FUNCTION rls_may_bootstrap(uuid, uuid, text);
-        DROP FUNCTION rls_patient_ids(text[]);
+        DROP FUNCTION rls_patient_ids(text, boolean, text[]);
         DROP FUNCTION rls_user_id();
         """,
     )
@@ -117,6 +129,7 @@ def policies(
     select: str,
     insert: str,
     update_check: str | None = None,
+    area: str,
     delete_column: str | None = "patient_id",
     delete_roles: tuple[str, ...] = WRITERS,
 ) -> migrations.RunSQL:
@@ -135,7 +148,7 @@ def policies(
         for action in ("select", "insert", "update", "delete")
     ] + [f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]
     if delete_column:
-        arguments = ", ".join(f"'{value}'" for value in (delete_column, *delete_roles))
+        arguments = ", ".join(f"'{value}'" for value in (delete_column, area, *delete_roles))
         statements.append(
             f"CREATE TRIGGER {table}_rls_delete BEFORE DELETE ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION rls_check_delete({arguments})"
@@ -144,12 +157,16 @@ def policies(
     return migrations.RunSQL(sql=";\n".join(statements), reverse_sql=";\n".join(reverse))
 
 
-def patient_scoped(table: str, *, writers: tuple[str, ...] = WRITERS) -> migrations.RunSQL:
-    """The standard rule for a table with ``patient_id``: team reads, writers write."""
+def patient_scoped(
+    table: str, *, area: str, writers: tuple[str, ...] = WRITERS
+) -> migrations.RunSQL:
+    """The standard rule for a table with ``patient_id`` in ``area``: the team
+    reads, ``writers`` write, unless a member's permissions narrow the area."""
     return policies(
         table,
-        select=member_of(READERS),
-        insert=member_of(writers),
+        select=member_of(READERS, area=area),
+        insert=member_of(writers, area=area, write=True),
+        area=area,
         delete_roles=writers,
     )
 
@@ -203,9 +220,13 @@ def _set_user(user_id: uuid.UUID | str | None) -> str:
 
 @contextmanager
 def acting_as(user_id: uuid.UUID | str | None) -> Iterator[None]:
-    """Run the block, in a transaction, as ``user_id`` for the RLS policies."""
+    """Run the block, in a transaction, as ``user_id``: for the RLS policies
+    and as the actor recorded in the history of what it writes."""
+    import pghistory
+
     nested = connection.in_atomic_block
-    with transaction.atomic():
+    actor = pghistory.context(user=str(user_id)) if user_id else contextlib.nullcontext()
+    with transaction.atomic(), actor:
         previous = _set_user(user_id)
         yield
         if nested:

@@ -128,7 +128,8 @@ if not DATABASE_URL:
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        # Tests: live-server request threads must not keep connections open.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0 if TESTING else 60),
         conn_health_checks=True,
     )
 }
@@ -173,9 +174,16 @@ DEMO_PASSWORD = "medtrack-demo"  # noqa: S105 - documented demo login, DEBUG onl
 # -- Patients and audit ----------------------------------------------------------
 #: Days a deleted patient can be restored before purge_deleted_patients removes it.
 PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 30)
+#: Days an invitation to a care team stays valid.
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+#: The public address of this site, for links in e-mails sent outside a request.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEVELOPMENT else "")
 #: Region assumed for phone numbers written without a +country code.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 PGHISTORY_APPEND_ONLY = True
+# The time of each change, not of its transaction: events written together
+# (a patient and its first caregiver) keep their order on the Activity page.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),

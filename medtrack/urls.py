@@ -11,5 +11,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("accounts/", include("accounts.urls")),
     path("patients/", include("patients.urls")),
+    path("", include("caregivers.urls")),
+    path("", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

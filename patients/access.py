@@ -125,13 +125,18 @@ V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
 def patient_view(
-    area: Area, need: Level = Level.READ, *, include_deleted: bool = False
+    area: Area,
+    need: Level = Level.READ,
+    *,
+    post_needs: Level = Level.WRITE,
+    include_deleted: bool = False,
 ) -> Callable[[V], V]:
     """Load ``kwargs['patient_id']`` through the policy and pass the patient on.
 
-    Writes (any method but GET/HEAD) need at least WRITE. The view is
-    labelled with its area and level so the URL walk test can check it.
-    GETs of a patient's pages go to the access log.
+    Writes (any method but GET/HEAD) need at least ``post_needs`` (WRITE;
+    only leaving a team asks less). The view is labelled with its area and
+    levels so the URL walk test can check it. GETs of a patient's pages go to
+    the access log.
     """
 
     def decorator(view: V) -> V:
@@ -139,7 +144,7 @@ def patient_view(
         def wrapper(
             request: HttpRequest, patient_id: uuid.UUID, *args: Any, **kwargs: Any
         ) -> HttpResponse:
-            required = need if request.method in ("GET", "HEAD") else max(need, Level.WRITE)
+            required = need if request.method in ("GET", "HEAD") else max(need, post_needs)
             patient = get_patient_for_user(
                 request.user, patient_id, area, required, include_deleted=include_deleted
             )
@@ -151,7 +156,7 @@ def patient_view(
                 )
             return view(request, patient, *args, **kwargs)
 
-        wrapper.patient_access = (area, need)  # type: ignore[attr-defined]
+        wrapper.patient_access = (area, need, max(need, post_needs))  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

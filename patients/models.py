@@ -38,7 +38,7 @@ def retention() -> dt.timedelta:
     return dt.timedelta(days=settings.PATIENT_RETENTION_DAYS)
 
 
-@pghistory.track()
+@pghistory.track(meta=fields.history_indexes("patient", patient_field="pgh_obj"))
 class Patient(models.Model):
     """Someone cared for by a team of caregivers (``caregivers.PatientCaregiver``).
 

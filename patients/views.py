@@ -57,6 +57,7 @@ def patient_detail(request: AuthenticatedHttpRequest, patient: Patient) -> HttpR
         "team": selectors.patient_team(patient),
         "can_edit": can(patient, Area.PATIENT, Level.WRITE),
         "can_delete": can(patient, Area.PATIENT, Level.MANAGE),
+        "can_see_activity": can(patient, Area.ACTIVITY, Level.READ),
     }
     return render(request, "patients/detail.html", context)
 

@@ -71,11 +71,18 @@ def test_without_a_user_id_nothing_is_visible(patient: Patient, other_patient: P
     assert set(counts_as(None, None).values()) == {0}
 
 
-def test_a_creator_removed_from_the_team_sees_nothing_but_their_own_membership(
-    patient: Patient, primary: User
-) -> None:
+def hand_over(patient: Patient, from_user: User, to_user: User, *, delete: bool = False) -> None:
+    """Make ``to_user`` primary and take ``from_user`` off the team (a team keeps a primary)."""
     with system_context("test"):
-        PatientCaregiver.objects.filter(patient=patient, caregiver=primary).update(is_active=False)
+        PatientCaregiver.objects.filter(patient=patient, caregiver=to_user).update(role="primary")
+        leaving = PatientCaregiver.objects.filter(patient=patient, caregiver=from_user)
+        leaving.delete() if delete else leaving.update(is_active=False)
+
+
+def test_a_creator_removed_from_the_team_sees_nothing_but_their_own_membership(
+    patient: Patient, primary: User, secondary: User
+) -> None:
+    hand_over(patient, primary, secondary)
 
     seen = counts_as(primary.pk, patient)
 
@@ -140,11 +147,10 @@ def test_a_member_may_leave(patient: Patient, secondary: User) -> None:
 
 
 def test_the_bootstrap_works_once_and_only_for_the_creator(
-    patient: Patient, primary: User, stranger: User
+    patient: Patient, primary: User, secondary: User, stranger: User
 ) -> None:
     # A removed creator cannot put themselves back: the team is not empty.
-    with system_context("test"):
-        PatientCaregiver.objects.filter(patient=patient, caregiver=primary).delete()
+    hand_over(patient, primary, secondary, delete=True)
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
         join_as_primary(primary, patient)
     # Nor can anyone create a patient in someone else's name.

@@ -119,7 +119,10 @@ def test_only_the_named_tables_go_without_row_level_security() -> None:
 
 
 def test_the_rls_helper_functions_are_executable_by_the_app_alone() -> None:
-    for function in ("rls_patient_ids(text[])", "rls_may_bootstrap(uuid, uuid, text)"):
+    for function in (
+        "rls_patient_ids(text, boolean, text[])",
+        "rls_may_bootstrap(uuid, uuid, text)",
+    ):
         ((public, app),) = rows(
             "SELECT has_function_privilege('public', %s, 'EXECUTE'), "
             "has_function_privilege(%s, %s, 'EXECUTE')",

@@ -1,0 +1,219 @@
+"""The Activity page: a patient's history and access log, in plain words.
+
+``rebuild_view`` (run after every migrate) unions every history table and
+the access log into the ``activity`` view; ``describe`` turns a row into a
+sentence ("Ana changed the allergies from penicillin to penicillin, latex").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import connections
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pghistory.models import Event
+
+from audit.models import Action, Activity
+
+#: Which area of the Activity filter a source belongs to.
+AREAS = {
+    "patients_patientevent": "patient",
+    "caregivers_patientcaregiverevent": "caregivers",
+    "caregivers_caregiverinvitationevent": "caregivers",
+    "access_log": "access",
+}
+
+
+def event_models() -> list[type[Event]]:
+    return sorted(
+        (m for m in apps.get_models() if issubclass(m, Event) and m._meta.managed),
+        key=lambda m: m._meta.db_table,
+    )
+
+
+def _branch(model: type[Event], quote: Callable[[str], str]) -> str:
+    table = quote(model._meta.db_table)
+    names = {field.name for field in model._meta.fields}
+    patient = "e.patient_id" if "patient" in names else "e.pgh_obj_id"
+    return f"""
+    SELECT '{model._meta.db_table}:' || lpad(e.pgh_id::text, 20, '0') AS key,
+           e.pgh_created_at AS occurred_at, '{model._meta.db_table}'::text AS source,
+           {patient} AS patient_id, e.pgh_obj_id::text AS object_id, e.pgh_label AS label,
+           NULLIF(c.metadata ->> 'user', '')::uuid AS actor_id,
+           to_jsonb(e) AS data, prev.data AS previous
+    FROM {table} e
+    LEFT JOIN pghistory_context c ON c.id = e.pgh_context_id
+    LEFT JOIN LATERAL (
+        SELECT to_jsonb(p) AS data FROM {table} p
+        WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id
+        ORDER BY p.pgh_id DESC LIMIT 1
+    ) prev ON e.pgh_label = 'update'"""
+
+
+def rebuild_view(using: str = "default") -> None:
+    """(Re)create the ``activity`` view over every history table (owner role, in migrate)."""
+    connection = connections[using]
+    branches = [_branch(model, connection.ops.quote_name) for model in event_models()]
+    branches.append(
+        """
+    SELECT 'access_log:' || a.id::text, a.occurred_at, 'access_log', a.patient_id, a.object_id,
+           a.action, a.actor_id, jsonb_build_object('object_type', a.object_type), NULL
+    FROM access_log a WHERE a.patient_id IS NOT NULL"""
+    )
+    app = connection.ops.quote_name(connection.settings_dict["USER"])
+    with connection.cursor() as cursor:
+        cursor.execute("DROP VIEW IF EXISTS activity")
+        cursor.execute("CREATE VIEW activity AS" + "\nUNION ALL".join(branches))
+        # Read in system context only: the access log is not the app's to read.
+        cursor.execute(f"REVOKE ALL ON activity FROM {app}")
+
+
+# -- Plain words -------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    key: str
+    occurred_at: dt.datetime
+    area: str
+    actor: str
+    text: str
+
+
+def _value(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(str(item) for item in value.values() if item)
+    return str(value)
+
+
+def _changes(row: Activity, fields: dict[str, Any], ignore: Iterable[str] = ()) -> list[str]:
+    before, after = row.previous or {}, row.data
+    return [
+        _("the %(field)s from “%(old)s” to “%(new)s”")
+        % {"field": label, "old": _value(before.get(name)), "new": _value(after.get(name))}
+        for name, label in fields.items()
+        if name not in ignore and before.get(name) != after.get(name)
+    ]
+
+
+PATIENT_FIELDS = {
+    "name": gettext_lazy("name"),
+    "dob": gettext_lazy("date of birth"),
+    "gender": gettext_lazy("gender"),
+    "allergies": gettext_lazy("allergies"),
+    "medical_conditions": gettext_lazy("medical conditions"),
+    "emergency_contact": gettext_lazy("emergency contact"),
+    "timezone": gettext_lazy("time zone"),
+}
+ROLE_NAMES = {
+    "primary": gettext_lazy("primary caregiver"),
+    "secondary": gettext_lazy("caregiver"),
+    "viewer": gettext_lazy("viewer"),
+}
+
+
+def _patient(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    if row.label == "insert":
+        return _("%(actor)s added %(name)s") % {"actor": actor, "name": data["name"]}
+    if row.label == "delete":
+        return _("%(actor)s removed %(name)s for good") % {"actor": actor, "name": data["name"]}
+    if data.get("is_deleted") and not before.get("is_deleted"):
+        return _("%(actor)s deleted %(name)s") % {"actor": actor, "name": data["name"]}
+    if before.get("is_deleted") and not data.get("is_deleted"):
+        return _("%(actor)s restored %(name)s") % {"actor": actor, "name": data["name"]}
+    changes = _changes(row, PATIENT_FIELDS)
+    return _("%(actor)s changed %(changes)s") % {
+        "actor": actor,
+        "changes": "; ".join(changes) or _("the profile"),
+    }
+
+
+def _membership(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    member = names.get(data["caregiver_id"], _("someone"))
+    role = ROLE_NAMES.get(data["role"], data["role"])
+    if row.label == "insert" or (data["is_active"] and before.get("is_active") is False):
+        return _("%(member)s joined as %(role)s") % {"member": member, "role": role}
+    if before.get("is_active") and not data["is_active"]:
+        if row.actor_id and str(row.actor_id) == data["caregiver_id"]:
+            return _("%(member)s left the care team") % {"member": member}
+        return _("%(actor)s removed %(member)s from the care team") % {
+            "actor": actor,
+            "member": member,
+        }
+    if before.get("role") != data["role"]:
+        return _("%(actor)s changed %(member)s's role from %(old)s to %(new)s") % {
+            "actor": actor,
+            "member": member,
+            "old": ROLE_NAMES.get(before.get("role", ""), before.get("role")),
+            "new": role,
+        }
+    if before.get("permissions") != data["permissions"]:
+        return _("%(actor)s changed what %(member)s may see") % {"actor": actor, "member": member}
+    return _("%(actor)s updated %(member)s's membership") % {"actor": actor, "member": member}
+
+
+def _invitation(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    params = {
+        "actor": actor,
+        "email": data["email"],
+        "role": ROLE_NAMES.get(data["role"], data["role"]),
+    }
+    if row.label == "insert":
+        return _("%(actor)s invited %(email)s as %(role)s") % params
+    texts = {
+        "accepted": _("%(email)s accepted the invitation"),
+        "declined": _("%(email)s declined the invitation"),
+        "revoked": _("%(actor)s withdrew the invitation to %(email)s"),
+        "expired": _("The invitation to %(email)s expired"),
+        "pending": _("%(actor)s re-sent the invitation to %(email)s"),
+    }
+    if data["status"] != before.get("status"):
+        return texts[data["status"]] % params
+    if data.get("token_hash") != before.get("token_hash"):
+        return texts["pending"] % params
+    return _("%(actor)s changed the invitation to %(email)s") % params
+
+
+def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
+    what = row.data.get("object_type") or _("the record")
+    if row.label == Action.EXPORT:
+        return _("%(actor)s exported %(what)s") % {"actor": actor, "what": what}
+    if row.label == Action.DOWNLOAD:
+        return _("%(actor)s downloaded a file") % {"actor": actor}
+    return _("%(actor)s looked at the %(what)s page") % {"actor": actor, "what": what}
+
+
+DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
+    "patients_patientevent": _patient,
+    "caregivers_patientcaregiverevent": _membership,
+    "caregivers_caregiverinvitationevent": _invitation,
+    "access_log": _access,
+}
+
+
+def describe(rows: list[Activity], names: dict[str, str]) -> list[Entry]:
+    entries = []
+    for row in rows:
+        actor = names.get(str(row.actor_id), _("MedTrack")) if row.actor_id else _("MedTrack")
+        describer = DESCRIBERS.get(row.source)
+        text = (
+            describer(row, actor, names)
+            if describer
+            else _("%(actor)s made a change") % {"actor": actor}
+        )
+        entries.append(
+            Entry(row.key, row.occurred_at, AREAS.get(row.source, "other"), actor, text)
+        )
+    return entries

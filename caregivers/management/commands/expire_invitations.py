@@ -1,0 +1,36 @@
+"""Mark care-team invitations past their date as expired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from caregivers import services
+from caregivers.models import CaregiverInvitation, InvitationStatus
+from medtrack.rls import system_context
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark pending invitations whose link has run out (INVITATION_VALID_DAYS after it was "
+        "last sent) as expired, so the team page and the Activity page say so. Links stop "
+        "working at their expiry time whether or not this has run. Idempotent; runs in "
+        "system context."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="Count them; change nothing.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        if options["dry_run"]:
+            with system_context("expire_invitations --dry-run"):
+                count = CaregiverInvitation.objects.filter(
+                    status=InvitationStatus.PENDING, expires_at__lte=now
+                ).count()
+            self.stdout.write(f"Would expire {count} invitation(s).")
+            return
+        count = services.invitations_expire(now=now)
+        self.stdout.write(self.style.SUCCESS(f"Expired {count} invitation(s)."))
