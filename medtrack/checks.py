@@ -45,6 +45,20 @@ def role_problems(
     return errors
 
 
+@register(deploy=True)
+def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Links in e-mails (invitations) need the site's public address."""
+    if settings.SITE_URL.startswith("https://"):
+        return []
+    return [
+        Error(
+            "SITE_URL must be the public https:// address of this site.",
+            hint="Set SITE_URL, e.g. https://medtrack.example.org; e-mailed links use it.",
+            id="medtrack.E005",
+        )
+    ]
+
+
 @register()
 def check_database_role(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.EMBEDDED_DATABASE and not (settings.VAR_DIR / "database_url").exists():
