@@ -186,8 +186,23 @@ def _invitation(row: Activity, actor: str, names: dict[str, str]) -> str:
     return _("%(actor)s changed the invitation to %(email)s") % params
 
 
+PAGE_NAMES = {
+    "patient": gettext_lazy("profile"),
+    "caregivers": gettext_lazy("care team"),
+    "activity": gettext_lazy("activity"),
+    "medications": gettext_lazy("medications"),
+    "doses": gettext_lazy("doses"),
+    "measurements": gettext_lazy("readings"),
+    "logs": gettext_lazy("journal"),
+    "appointments": gettext_lazy("appointments"),
+    "files": gettext_lazy("documents"),
+    "exports": gettext_lazy("exports"),
+}
+
+
 def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
-    what = row.data.get("object_type") or _("the record")
+    object_type = row.data.get("object_type") or ""
+    what = PAGE_NAMES.get(object_type, object_type or _("record"))
     if row.label == Action.EXPORT:
         return _("%(actor)s exported %(what)s") % {"actor": actor, "what": what}
     if row.label == Action.DOWNLOAD:

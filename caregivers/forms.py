@@ -48,6 +48,18 @@ class RoleAndPermissionsForm(forms.Form):
             )
 
     @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if not field.name.startswith("perm_")]
+
+    @property
+    def permission_fields(self) -> list[forms.BoundField]:
+        return [field for field in self if field.name.startswith("perm_")]
+
+    @property
+    def narrowed(self) -> bool:
+        return any(field.value() for field in self.permission_fields)
+
+    @property
     def permissions(self) -> dict[str, str]:
         return {
             area: self.cleaned_data[f"perm_{area}"]

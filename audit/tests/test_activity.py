@@ -66,7 +66,7 @@ def test_primaries_read_the_story_in_plain_words(
 
     assert story[:2] == [
         "Alice Primary looked at the activity page",
-        "Vera Viewer looked at the patient page",
+        "Vera Viewer looked at the profile page",
     ]
     assert "Alice Primary changed Vera Viewer's role from viewer to caregiver" in story
     assert "Bob Secondary changed the allergies from “penicillin” to “penicillin, latex”" in story
