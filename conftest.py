@@ -12,13 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
+from doses.models import Dose
+from medications import services as medications
+from medications.models import Medication
 from medtrack.rls import acting_as, system_context
 from patients import services as patients
 from patients.access import Area, get_patient_for_user
@@ -98,7 +103,44 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
             email="nina@example.com",
             role="viewer",
         )
+    add_medication(primary, patient)
+    with acting_as(primary.pk):
+        dose = Dose.objects.filter(patient=patient).order_by("scheduled_for").first()
+        Dose.objects.filter(pk=dose.pk).update(
+            status="taken", taken_at=dose.scheduled_for, recorded_by=primary
+        )
     return patient
+
+
+def add_medication(
+    user: User, patient: Patient, name: str = "Metformin", **fields: Any
+) -> Medication:
+    """A daily medication at 08:00 and 20:00 since yesterday, with its doses generated."""
+    loaded = as_member(user, patient, Area.MEDICATIONS)
+    values = {
+        "name": name,
+        "strength": "500 mg",
+        "dose_amount": Decimal(1),
+        "dose_unit": "tablet",
+        "start_date": timezone.localdate() - dt.timedelta(days=1),
+        **fields,
+    }
+    with acting_as(user.pk):
+        medication = medications.medication_create(patient=loaded, actor=user, **values)
+        if not medication.is_prn:
+            medications.schedule_create(
+                patient=loaded,
+                actor=user,
+                medication=medication,
+                frequency="daily",
+                times_of_day=[dt.time(8), dt.time(20)],
+                days_of_week=[],
+                interval=None,
+                dose_amount=None,
+                start_date=medication.start_date,
+                end_date=None,
+            )
+    return medication
 
 
 @pytest.fixture

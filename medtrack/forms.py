@@ -22,6 +22,7 @@ class TextListWidget(forms.Widget):
 
     template_name = "widgets/text_list.html"
     use_fieldset = True
+    input_type = "text"
 
     def __init__(self, item_label: StrOrPromise = "", attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
@@ -32,12 +33,15 @@ class TextListWidget(forms.Widget):
             return []
         if isinstance(value, str):
             return [value]
-        return [str(item) for item in value]
+        return [
+            item.strftime("%H:%M") if hasattr(item, "strftime") else str(item) for item in value
+        ]
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["widget"]["items"] = [*(item for item in self.format_value(value) if item), ""]
         context["widget"]["item_label"] = self.item_label
+        context["widget"]["input_type"] = self.input_type
         return context
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:

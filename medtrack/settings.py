@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "patients",
     "caregivers",
     "audit",
+    "medications",
+    "doses",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -178,6 +180,8 @@ PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 30)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 #: The public address of this site, for links in e-mails sent outside a request.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEVELOPMENT else "")
+#: Days ahead for which scheduled doses are materialised.
+DOSE_WINDOW_DAYS = env_int("DOSE_WINDOW_DAYS", 14)
 #: Region assumed for phone numbers written without a +country code.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 PGHISTORY_APPEND_ONLY = True

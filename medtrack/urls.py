@@ -13,5 +13,6 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("", include("caregivers.urls")),
     path("", include("audit.urls")),
+    path("", include("medications.urls")),
     path("admin/", admin.site.urls),
 ]

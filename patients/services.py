@@ -91,6 +91,10 @@ def patient_update(
         raise
     if not updated:
         raise EditConflict
+    if profile.get("timezone", patient.timezone) != patient.timezone:
+        from medications.services import patient_timezone_changed
+
+        patient_timezone_changed(patient=patient)
 
 
 @transaction.atomic

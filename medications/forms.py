@@ -1,0 +1,289 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from medications import recurrence
+from medications.models import Frequency, Medication
+from medications.services import TaperStep
+from medtrack.forms import DateInput, TextListField, TextListWidget
+
+WEEKDAYS = [
+    (1, _("Monday")),
+    (2, _("Tuesday")),
+    (3, _("Wednesday")),
+    (4, _("Thursday")),
+    (5, _("Friday")),
+    (6, _("Saturday")),
+    (7, _("Sunday")),
+]
+
+
+class TimeListWidget(TextListWidget):
+    input_type = "time"
+
+
+class TimeListField(TextListField):
+    """Times of day, one input each; cleaned to sorted, unique ``time`` objects."""
+
+    widget = TimeListWidget
+
+    def to_python(self, value: Any) -> list[dt.time]:  # type: ignore[override]
+        times = set()
+        for item in super().to_python(value):
+            try:
+                times.add(dt.time.fromisoformat(item).replace(second=0, microsecond=0))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a time; use the 24-hour clock, e.g. 08:00 or 20:30."),
+                    params={"value": item},
+                ) from None
+        return sorted(times)
+
+    def validate(self, value: list[Any]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+TEXT_FIELDS = (
+    "name",
+    "generic_name",
+    "strength",
+    "dose_unit",
+    "route",
+    "instructions",
+    "reason",
+    "prescriber",
+    "pharmacy",
+    "rx_number",
+    "appearance",
+)
+
+
+class MedicationForm(forms.ModelForm):
+    class Meta:
+        model = Medication
+        fields = [
+            "name",
+            "strength",
+            "form",
+            "dose_amount",
+            "dose_unit",
+            "instructions",
+            "reason",
+            "appearance",
+            "is_prn",
+            "prn_max_per_day",
+            "prn_min_interval_hours",
+            "start_date",
+            "end_date",
+            "quantity_on_hand",
+            "refill_threshold",
+            "generic_name",
+            "route",
+            "prescriber",
+            "pharmacy",
+            "rx_number",
+        ]
+        widgets = dict.fromkeys(
+            (
+                "name",
+                "generic_name",
+                "strength",
+                "dose_unit",
+                "route",
+                "instructions",
+                "reason",
+                "prescriber",
+                "pharmacy",
+                "rx_number",
+                "appearance",
+            ),
+            forms.TextInput,
+        ) | {"start_date": DateInput(), "end_date": DateInput()}
+        help_texts = {"is_prn": _("Taken only when needed, e.g. for pain. It gets no schedule.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dose_amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date is before the start date."))
+        if data.get("is_prn") and not data.get("prn_max_per_day"):
+            self.add_error(
+                "prn_max_per_day", _("Say how many doses at most in 24 hours, for safety.")
+            )
+        return data
+
+
+class ScheduleForm(forms.Form):
+    """A schedule in plain words; ``recurrence`` gives what the preview shows."""
+
+    frequency = forms.ChoiceField(
+        label=_("How often"), choices=Frequency.choices, widget=forms.RadioSelect
+    )
+    times = TimeListField(
+        label=_("At what time"),
+        help_text=_("For “every few hours”, the time of the first dose."),
+        widget=TimeListWidget(item_label=_("Time")),
+        max_items=recurrence.MAX_DOSES_PER_DAY,
+    )
+    days_of_week = forms.TypedMultipleChoiceField(
+        label=_("On these days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    interval = forms.IntegerField(
+        label=_("Every how many (days or hours)"),
+        required=False,
+        min_value=1,
+        help_text=_(
+            "“Every few hours” counts real hours, so on the days the clocks change "
+            "the doses move by an hour on the clock."
+        ),
+    )
+    dose_amount = forms.DecimalField(
+        label=_("Dose, if different from usual"),
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+    )
+    start_date = forms.DateField(label=_("From"), widget=DateInput())
+    end_date = forms.DateField(label=_("Until (optional)"), required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        frequency = data.get("frequency")
+        times = data.get("times") or []
+        interval = data.get("interval")
+        if frequency and not times:
+            self.add_error("times", _("Add at least one time."))
+        if frequency == recurrence.WEEKLY and not data.get("days_of_week"):
+            self.add_error("days_of_week", _("Choose at least one day."))
+        if frequency in (recurrence.EVERY_N_DAYS, recurrence.EVERY_N_HOURS) and not interval:
+            self.add_error("interval", _("Say every how many days or hours."))
+        if frequency == recurrence.EVERY_N_DAYS and interval and interval > 365:
+            self.add_error("interval", _("That is more than a year."))
+        if frequency == recurrence.EVERY_N_HOURS and interval:
+            if interval > 168:
+                self.add_error("interval", _("That is more than a week; use “every few days”."))
+            elif (
+                recurrence.doses_per_day(frequency, len(times), interval)
+                > recurrence.MAX_DOSES_PER_DAY
+            ):
+                self.add_error(
+                    "interval",
+                    _("That is more than %(max)s doses a day.")
+                    % {"max": recurrence.MAX_DOSES_PER_DAY},
+                )
+            if len(times) > 1:
+                self.add_error("times", _("Give only the time of the first dose."))
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date is before the start date."))
+        return data
+
+    @property
+    def fields_for_service(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        frequency = data["frequency"]
+        return {
+            "frequency": frequency,
+            "times_of_day": data["times"],
+            "days_of_week": sorted(data["days_of_week"]) if frequency == recurrence.WEEKLY else [],
+            "interval": data["interval"]
+            if frequency in (recurrence.EVERY_N_DAYS, recurrence.EVERY_N_HOURS)
+            else None,
+            "dose_amount": data["dose_amount"],
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+        }
+
+    def recurrence(self) -> recurrence.Recurrence:
+        fields = self.fields_for_service
+        return recurrence.Recurrence(
+            frequency=fields["frequency"],
+            times=tuple(fields["times_of_day"]),
+            start=fields["start_date"],
+            end=fields["end_date"],
+            weekdays=frozenset(fields["days_of_week"]),
+            interval=fields["interval"] or 1,
+        )
+
+    @staticmethod
+    def initial_for(schedule: Any) -> dict[str, Any]:
+        return {
+            "frequency": schedule.frequency,
+            "times": schedule.times_of_day,
+            "days_of_week": schedule.days_of_week,
+            "interval": schedule.interval,
+            "dose_amount": schedule.dose_amount,
+            "start_date": schedule.start_date,
+            "end_date": schedule.end_date,
+        }
+
+
+TAPER_STEPS = 6
+
+
+class TaperForm(forms.Form):
+    """A taper in one go: daily times, then up to six steps of "amount for N days"."""
+
+    start_date = forms.DateField(
+        label=_("First day"), widget=DateInput(), initial=timezone.localdate
+    )
+    times = TimeListField(
+        label=_("At what time each day"),
+        widget=TimeListWidget(item_label=_("Time")),
+        required=True,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number in range(1, TAPER_STEPS + 1):
+            self.fields[f"step{number}_amount"] = forms.DecimalField(
+                label=_("Step %(n)s: dose") % {"n": number},
+                required=False,
+                min_value=Decimal("0.001"),
+                max_digits=10,
+                decimal_places=3,
+            )
+            self.fields[f"step{number}_days"] = forms.IntegerField(
+                label=_("for how many days"), required=False, min_value=1, max_value=365
+            )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        steps = []
+        for number in range(1, TAPER_STEPS + 1):
+            amount, days = data.get(f"step{number}_amount"), data.get(f"step{number}_days")
+            if amount and days:
+                steps.append(TaperStep(amount, days))
+            elif amount or days:
+                self.add_error(
+                    f"step{number}_days" if amount else f"step{number}_amount",
+                    _("Give both the dose and the days."),
+                )
+        if not steps and not self.errors:
+            self.add_error("step1_amount", _("Add at least one step, e.g. 2 tablets for 5 days."))
+        data["steps"] = steps
+        return data
+
+    def step_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"step{n}_amount"], self[f"step{n}_days"]) for n in range(1, TAPER_STEPS + 1)
+        ]

@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medications import selectors, services
+from medications.forms import MedicationForm, ScheduleForm, TaperForm
+from medications.models import Medication, MedicationSchedule, Status
+from medtrack.types import AuthenticatedHttpRequest
+from patients.access import Area, Level, can, patient_view
+from patients.models import Patient
+
+
+def _medication(patient: Patient, medication_id: uuid.UUID) -> Medication:
+    return get_object_or_404(Medication, pk=medication_id, patient=patient)
+
+
+@patient_view(Area.MEDICATIONS)
+@require_GET
+def medication_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    groups = selectors.grouped(selectors.medications_for(patient))
+    context = {
+        "patient": patient,
+        "groups": groups,
+        "has_any": any(groups.values()),
+        "can_write": can(patient, Area.MEDICATIONS, Level.WRITE),
+    }
+    return render(request, "medications/list.html", context)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def medication_create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    form = MedicationForm(
+        request.POST or None,
+        initial={"start_date": timezone.localdate(), "dose_unit": _("tablet")},
+    )
+    if request.method == "POST" and form.is_valid():
+        medication = services.medication_create(
+            patient=patient, actor=request.user, **form.cleaned_data
+        )
+        messages.success(request, _("%(name)s was added.") % {"name": medication.name})
+        if medication.is_prn:
+            return redirect(
+                "medications:detail", patient_id=patient.pk, medication_id=medication.pk
+            )
+        return redirect(
+            "medications:schedule_create", patient_id=patient.pk, medication_id=medication.pk
+        )
+    return render(
+        request, "medications/form.html", {"patient": patient, "form": form, "creating": True}
+    )
+
+
+@patient_view(Area.MEDICATIONS)
+@require_GET
+def medication_detail(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    zone = ZoneInfo(patient.timezone)
+    context = {
+        "patient": patient,
+        "medication": medication,
+        "schedules": medication.schedules.order_by("start_date"),
+        "days": selectors.upcoming_days(medication, zone, timezone.now()),
+        "can_write": can(patient, Area.MEDICATIONS, Level.WRITE),
+        "statuses": Status,
+    }
+    return render(request, "medications/detail.html", context)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def medication_edit(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    form = MedicationForm(request.POST or None, instance=medication)
+    if request.method == "POST" and form.is_valid():
+        services.medication_update(
+            patient=patient, actor=request.user, medication=medication, **form.cleaned_data
+        )
+        messages.success(request, _("Changes saved."))
+        return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+    context = {"patient": patient, "form": form, "medication": medication, "creating": False}
+    return render(request, "medications/form.html", context)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_POST
+def medication_status(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    status = request.POST.get("status", "")
+    if status not in Status.values:
+        messages.error(request, _("Choose pause, resume or stop."))
+    else:
+        services.medication_set_status(
+            patient=patient,
+            actor=request.user,
+            medication=medication,
+            status=status,
+            reason=request.POST.get("reason", "")[:500],
+        )
+        done = {
+            Status.ACTIVE: _("%(name)s is active again; its doses are back on the schedule."),
+            Status.PAUSED: _("%(name)s is paused; its upcoming doses were removed."),
+            Status.DISCONTINUED: _("%(name)s was stopped; its upcoming doses were removed."),
+        }
+        messages.success(request, done[Status(status)] % {"name": medication.name})
+    return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+
+
+def _schedule_page(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    medication: Medication,
+    form: ScheduleForm,
+    schedule: MedicationSchedule | None,
+) -> HttpResponse:
+    preview = None
+    if form.is_bound and form.is_valid():
+        preview = selectors.preview(form.recurrence(), ZoneInfo(patient.timezone), timezone.now())
+    context = {
+        "patient": patient,
+        "medication": medication,
+        "form": form,
+        "schedule": schedule,
+        "preview": preview,
+    }
+    return render(request, "medications/schedule_form.html", context)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def schedule_create(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    initial = {
+        "frequency": "daily",
+        "times": ["08:00"],
+        "start_date": max(timezone.localdate(), medication.start_date),
+    }
+    form = ScheduleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        services.schedule_create(
+            patient=patient, actor=request.user, medication=medication, **form.fields_for_service
+        )
+        messages.success(request, _("Schedule saved; the doses are on the calendar."))
+        return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+    return _schedule_page(request, patient, medication, form, None)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def schedule_edit(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    medication_id: uuid.UUID,
+    schedule_id: uuid.UUID,
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    schedule = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
+    form = ScheduleForm(request.POST or None, initial=ScheduleForm.initial_for(schedule))
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        services.schedule_update(
+            patient=patient, actor=request.user, schedule=schedule, **form.fields_for_service
+        )
+        messages.success(request, _("Schedule changed. Past doses keep their times."))
+        return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+    return _schedule_page(request, patient, medication, form, schedule)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_POST
+def schedule_end(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    medication_id: uuid.UUID,
+    schedule_id: uuid.UUID,
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    schedule = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
+    today = timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+    services.schedule_end(patient=patient, actor=request.user, schedule=schedule, on=today)
+    messages.success(request, _("The schedule ends today."))
+    return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+
+
+@patient_view(Area.MEDICATIONS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def taper_create(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    medication = _medication(patient, medication_id)
+    form = TaperForm(request.POST or None, initial={"times": ["08:00"]})
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        if "save" in request.POST:
+            services.taper_create(
+                patient=patient,
+                actor=request.user,
+                medication=medication,
+                start=form.cleaned_data["start_date"],
+                times=form.cleaned_data["times"],
+                steps=form.cleaned_data["steps"],
+            )
+            messages.success(
+                request, _("The taper is saved; each step's doses are on the calendar.")
+            )
+            return redirect(
+                "medications:detail", patient_id=patient.pk, medication_id=medication.pk
+            )
+        plan = _taper_plan(form)
+    context = {"patient": patient, "medication": medication, "form": form, "plan": plan}
+    return render(request, "medications/taper_form.html", context)
+
+
+def _taper_plan(form: TaperForm) -> list[dict[str, object]]:
+    import datetime as dt
+
+    plan, day = [], form.cleaned_data["start_date"]
+    for step in form.cleaned_data["steps"]:
+        last = day + dt.timedelta(days=step.days - 1)
+        plan.append(
+            {
+                "amount": step.amount,
+                "first": day,
+                "last": last,
+                "times": form.cleaned_data["times"],
+            }
+        )
+        day = last + dt.timedelta(days=1)
+    return plan
