@@ -1,14 +1,17 @@
 """Materialise scheduled doses for a rolling window (DESIGN.md §A "Jobs").
 
 Idempotent: the unique key (schedule_id, scheduled_for) and ``ON CONFLICT DO
-NOTHING`` make a second run create nothing. Runs in system context, a chunk
-of schedules per transaction, and streams rows with COPY into a temporary
-table, so millions of doses take seconds, not minutes.
+NOTHING`` make a second run create nothing, and each schedule's
+``generated_until`` lets the next run skip what is already there. Runs in
+system context, a chunk of schedules per transaction, and streams rows with
+COPY into a temporary table, so millions of doses take seconds, not minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -23,7 +26,7 @@ from medications.models import MedicationSchedule, Status
 from medications.recurrence import Recurrence, occurrences
 from medtrack.rls import system_context
 
-CHUNK = 1000
+CHUNK = 4000
 Row = tuple[uuid.UUID, uuid.UUID, uuid.UUID, dt.datetime, Decimal]
 
 
@@ -42,9 +45,13 @@ def doses_generate(
     """Create the pending doses due in ``[since or now, now + days)``; return how many."""
     since = since or now
     until = window_end(now, days)
-    schedules = MedicationSchedule.objects.filter(
-        medication__status=Status.ACTIVE, medication__is_prn=False
-    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=(since - dt.timedelta(days=1)).date()))
+    schedules = (
+        MedicationSchedule.objects.filter(
+            medication__status=Status.ACTIVE, medication__is_prn=False
+        )
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=(since - dt.timedelta(days=1)).date()))
+        .filter(Q(generated_until__isnull=True) | Q(generated_until__lt=until))
+    )
     if schedule_ids is not None:
         schedules = schedules.filter(pk__in=list(schedule_ids))
     if patient_ids is not None:
@@ -54,8 +61,11 @@ def doses_generate(
     created = 0
     for start in range(0, len(ids), CHUNK):
         with system_context("generate_doses"):
-            chunk = (
+            chunk = list(
                 MedicationSchedule.objects.filter(pk__in=ids[start : start + CHUNK])
+                .order_by(
+                    "pk"
+                )  # rows in unique-key order: the index is appended to, not scattered
                 .select_related("medication", "patient")
                 .only(
                     "frequency",
@@ -65,6 +75,7 @@ def doses_generate(
                     "dose_amount",
                     "start_date",
                     "end_date",
+                    "generated_until",
                     "patient__timezone",
                     "medication__dose_amount",
                     "medication__start_date",
@@ -73,6 +84,9 @@ def doses_generate(
             )
             # Rows are computed before COPY starts: the connection is busy during it.
             created += _insert(list(_rows(chunk, since, until)))
+            MedicationSchedule.objects.filter(pk__in=[s.pk for s in chunk]).update(
+                generated_until=until
+            )
     return created
 
 
@@ -95,8 +109,27 @@ def _rows(
         if recurrence.end is not None and recurrence.end < recurrence.start:
             continue
         amount = schedule.dose_amount or medication.dose_amount
-        for instant in occurrences(recurrence, zone, since, until):
+        start = max(since, schedule.generated_until) if schedule.generated_until else since
+        for instant in occurrences(recurrence, zone, start, until):
             yield (schedule.patient_id, schedule.medication_id, schedule.pk, instant, amount)
+
+
+def _time_ordered_ids(count: int) -> Iterator[uuid.UUID]:
+    """UUIDv7-style ids (RFC 9562): a millisecond clock, then a counter and random bits.
+
+    New doses get ids in increasing order, so the primary-key index is appended
+    to instead of written all over, which keeps millions of inserts fast.
+    """
+    millis = time.time_ns() // 1_000_000
+    tail = secrets.randbits(30)
+    for counter in range(count):
+        value = (millis & 0xFFFF_FFFF_FFFF) << 80
+        value |= 0x7 << 76  # version 7
+        value |= ((counter >> 30) & 0xFFF) << 64
+        value |= 0b10 << 62  # RFC 4122 variant
+        value |= (counter & 0x3FFF_FFFF) << 32
+        value |= tail
+        yield uuid.UUID(int=value)
 
 
 def _insert(rows: list[Row]) -> int:
@@ -104,14 +137,15 @@ def _insert(rows: list[Row]) -> int:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS dose_batch (patient_id uuid, medication_id uuid, "
-            "schedule_id uuid, scheduled_for timestamptz, amount numeric) ON COMMIT DELETE ROWS"
+            "CREATE TEMP TABLE IF NOT EXISTS dose_batch (id uuid, patient_id uuid, "
+            "medication_id uuid, schedule_id uuid, scheduled_for timestamptz, amount numeric) "
+            "ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE dose_batch")
-        columns = "patient_id, medication_id, schedule_id, scheduled_for, amount"
+        columns = "id, patient_id, medication_id, schedule_id, scheduled_for, amount"
         with cursor.cursor.copy(f"COPY dose_batch ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for dose_id, row in zip(_time_ordered_ids(len(rows)), rows, strict=True):
+                copy.write_row((dose_id, *row))
         cursor.execute(
             f"INSERT INTO doses ({columns}, status) "  # noqa: S608 - constant column names
             f"SELECT {columns}, 'pending' FROM dose_batch "
@@ -137,6 +171,15 @@ def doses_withdraw_future(
         doses = doses.filter(patient_id__in=list(patient_ids))
     with system_context("withdraw_future_doses"):
         deleted, _ = doses.delete()
+        # What follows ``now`` must be generated again.
+        schedules = MedicationSchedule.objects.filter(generated_until__gt=now)
+        if schedule_ids is not None:
+            schedules = schedules.filter(pk__in=list(schedule_ids))
+        if medication_ids is not None:
+            schedules = schedules.filter(medication_id__in=list(medication_ids))
+        if patient_ids is not None:
+            schedules = schedules.filter(patient_id__in=list(patient_ids))
+        schedules.update(generated_until=now)
     return deleted
 
 

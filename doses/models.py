@@ -33,17 +33,21 @@ NOT_PENDING_OLD = ~pgtrigger.Q(old__status="pending")
 )
 class Dose(models.Model):
     id = fields.uuid_pk()
+    # Foreign keys lead the composite indexes below; their own indexes would
+    # only slow down the generator's bulk inserts.
     patient = models.ForeignKey(
         "patients.Patient",
         on_delete=models.DB_CASCADE,
         related_name="+",
         verbose_name=_("patient"),
+        db_index=False,
     )
     medication = models.ForeignKey(
         "medications.Medication",
         on_delete=models.DB_CASCADE,
         related_name="doses",
         verbose_name=_("medication"),
+        db_index=False,
     )
     schedule = models.ForeignKey(
         "medications.MedicationSchedule",
@@ -52,6 +56,7 @@ class Dose(models.Model):
         blank=True,
         related_name="doses",
         verbose_name=_("schedule"),
+        db_index=False,
     )
     scheduled_for = models.DateTimeField(_("due"), null=True, blank=True)
     status = fields.TextField(
@@ -66,6 +71,7 @@ class Dose(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
+        db_index=False,
     )
     skip_reason = fields.TextField(_("why skipped"), blank=True, default="", db_default="")
     notes = fields.TextField(_("notes"), blank=True, default="", db_default="")

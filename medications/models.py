@@ -159,7 +159,8 @@ class ScheduleQuerySet(models.QuerySet["MedicationSchedule"]):
         return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
 
 
-@pghistory.track(meta=fields.history_indexes("schedule"))
+# ``generated_until`` is the generator's bookkeeping, not a change anyone made.
+@pghistory.track(exclude=["generated_until"], meta=fields.history_indexes("schedule"))
 class MedicationSchedule(models.Model):
     """When a medication is taken: a recurrence (``medications.recurrence``) over a
     date range, with its own dose amount when it differs (a taper is several
@@ -189,6 +190,8 @@ class MedicationSchedule(models.Model):
     )
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("until"), null=True, blank=True)
+    #: Doses exist up to here; the generator starts from it next time.
+    generated_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = fields.created_at(verbose_name=_("created"))
     updated_at = fields.updated_at(verbose_name=_("updated"))
 

@@ -4,7 +4,7 @@ from medtrack import rls
 
 
 class Migration(migrations.Migration):
-    dependencies = [("doses", "0001_initial"), ("caregivers", "0003_row_level_security")]
+    dependencies = [("doses", "0002_initial"), ("caregivers", "0003_row_level_security")]
 
     operations = [
         rls.patient_scoped("doses", area="doses"),
