@@ -63,3 +63,25 @@ def test_the_access_log_is_read_only(client: Client, staff: User, patient: Patie
     )
     assert change.status_code == 403
     assert client.post(reverse("admin:audit_accesslog_delete", args=[entry.pk])).status_code == 403
+
+
+def test_staff_see_medications_and_filter_doses(
+    client: Client, staff: User, patient: Patient
+) -> None:
+    client.force_login(staff)
+    medications = client.get(
+        reverse("admin:medications_medication_changelist"), {"q": "Metformin"}
+    )
+    taken = client.get(
+        reverse("admin:doses_dose_changelist"), {"status__exact": "taken", "q": patient.name}
+    )
+    assert medications.status_code == 200
+    assert [m.name for m in medications.context["cl"].result_list] == ["Metformin"]
+    assert [d.status for d in taken.context["cl"].result_list] == ["taken"]
+    opened = client.get(
+        reverse(
+            "admin:medications_medication_change",
+            args=[medications.context["cl"].result_list[0].pk],
+        )
+    )
+    assert "08:00" in opened.content.decode()
