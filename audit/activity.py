@@ -25,6 +25,9 @@ AREAS = {
     "patients_patientevent": "patient",
     "caregivers_patientcaregiverevent": "caregivers",
     "caregivers_caregiverinvitationevent": "caregivers",
+    "medications_medicationevent": "medications",
+    "medications_medicationscheduleevent": "medications",
+    "doses_doseevent": "doses",
     "access_log": "access",
 }
 
@@ -210,10 +213,89 @@ def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
     return _("%(actor)s looked at the %(what)s page") % {"actor": actor, "what": what}
 
 
+MEDICATION_FIELDS = {
+    "name": gettext_lazy("name"),
+    "strength": gettext_lazy("strength"),
+    "dose_amount": gettext_lazy("dose"),
+    "dose_unit": gettext_lazy("unit"),
+    "instructions": gettext_lazy("instructions"),
+    "start_date": gettext_lazy("start date"),
+    "end_date": gettext_lazy("end date"),
+    "quantity_on_hand": gettext_lazy("stock"),
+    "refill_threshold": gettext_lazy("refill level"),
+    "prn_max_per_day": gettext_lazy("daily maximum"),
+}
+STATUS_VERBS = {
+    "active": gettext_lazy("%(actor)s resumed %(name)s"),
+    "paused": gettext_lazy("%(actor)s paused %(name)s"),
+    "discontinued": gettext_lazy("%(actor)s stopped %(name)s"),
+}
+
+
+def _medication(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    name = data["name"]
+    if row.label == "insert":
+        return _("%(actor)s added %(name)s") % {
+            "actor": actor,
+            "name": f"{name} {data['strength']}".strip(),
+        }
+    if row.label == "delete":
+        return _("%(actor)s removed %(name)s") % {"actor": actor, "name": name}
+    if data["status"] != before.get("status"):
+        return str(STATUS_VERBS[data["status"]]) % {"actor": actor, "name": name}
+    changes = _changes(row, MEDICATION_FIELDS)
+    return _("%(actor)s changed %(name)s's %(changes)s") % {
+        "actor": actor,
+        "name": name,
+        "changes": "; ".join(c.removeprefix(_("the") + " ") for c in changes) or _("details"),
+    }
+
+
+def _schedule(row: Activity, actor: str, names: dict[str, str]) -> str:
+    from medications.recurrence import Recurrence, describe
+
+    data = row.data
+    when = describe(
+        Recurrence(
+            frequency=data["frequency"],
+            times=tuple(dt.time.fromisoformat(t) for t in data["times_of_day"]),
+            start=dt.date.fromisoformat(data["start_date"]),
+            weekdays=frozenset(data["days_of_week"] or ()),
+            interval=data["interval"] or 1,
+        )
+    )
+    if row.label == "insert":
+        return _("%(actor)s scheduled a medication: %(when)s") % {"actor": actor, "when": when}
+    if row.label == "delete":
+        return _("%(actor)s removed a schedule (%(when)s)") % {"actor": actor, "when": when}
+    if data.get("end_date") and data.get("end_date") != (row.previous or {}).get("end_date"):
+        return _("%(actor)s ended a schedule (%(when)s) on %(date)s") % {
+            "actor": actor,
+            "when": when,
+            "date": data["end_date"],
+        }
+    return _("%(actor)s changed a schedule to %(when)s") % {"actor": actor, "when": when}
+
+
+def _dose(row: Activity, actor: str, names: dict[str, str]) -> str:
+    status = row.data["status"]
+    texts = {
+        "taken": _("%(actor)s recorded a dose as taken"),
+        "skipped": _("%(actor)s recorded a dose as skipped"),
+        "missed": _("A dose was marked missed"),
+        "pending": _("%(actor)s undid a dose record"),
+    }
+    return texts.get(status, _("%(actor)s changed a dose")) % {"actor": actor}
+
+
 DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "patients_patientevent": _patient,
     "caregivers_patientcaregiverevent": _membership,
     "caregivers_caregiverinvitationevent": _invitation,
+    "medications_medicationevent": _medication,
+    "medications_medicationscheduleevent": _schedule,
+    "doses_doseevent": _dose,
     "access_log": _access,
 }
 

@@ -16,6 +16,8 @@ AREA_CHOICES = [
     ("", _("Everything")),
     ("patient", _("Profile")),
     ("caregivers", _("Care team")),
+    ("medications", _("Medications")),
+    ("doses", _("Doses")),
     ("access", _("Views and exports")),
 ]
 

@@ -137,3 +137,26 @@ def test_it_runs_a_fixed_number_of_queries(
     # (savepoints and the app.user_id reset exist in tests only: 12 in production)
     with django_assert_num_queries(16):
         client.get(url(patient))
+
+
+def test_medication_changes_read_plainly(client: Client, patient: Patient, primary: User) -> None:
+    from medications import services as medications
+    from medications.models import Medication
+
+    with acting_as(primary.pk):
+        loaded = as_member(primary, patient, Area.MEDICATIONS)
+        medication = Medication.objects.get(patient=patient, name="Metformin")
+        medications.medication_update(
+            patient=loaded, actor=primary, medication=medication, strength="850 mg"
+        )
+        medications.medication_set_status(
+            patient=loaded, actor=primary, medication=medication, status="paused"
+        )
+    client.force_login(primary)
+
+    story = texts(client, patient, area="medications")
+
+    assert story[0] == "Alice Primary paused Metformin"
+    assert "Alice Primary changed Metformin's strength from “500 mg” to “850 mg”" in story
+    assert "Alice Primary scheduled a medication: 08:00 and 20:00 every day" in story
+    assert story[-1] == "Alice Primary added Metformin 500 mg"
