@@ -112,6 +112,25 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     return patient
 
 
+def edit_patient(patient: Patient, user: User, **changes: Any) -> None:
+    """Save the patient's profile as ``user`` would, with ``changes``."""
+    with acting_as(user.pk):
+        loaded = as_member(user, patient)
+        profile = {
+            field: getattr(loaded, field)
+            for field in (
+                "name",
+                "dob",
+                "gender",
+                "allergies",
+                "medical_conditions",
+                "emergency_contact",
+                "timezone",
+            )
+        }
+        patients.patient_update(patient=loaded, actor=user, version=None, **{**profile, **changes})
+
+
 def add_medication(
     user: User, patient: Patient, name: str = "Metformin", **fields: Any
 ) -> Medication:

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -154,6 +155,24 @@ def _insert(rows: list[Row]) -> int:
         return cursor.rowcount
 
 
+def _scoped(
+    queryset: Any,
+    *,
+    schedule_field: str,
+    schedule_ids: Iterable[uuid.UUID] | None,
+    medication_ids: Iterable[uuid.UUID] | None,
+    patient_ids: Iterable[uuid.UUID] | None,
+) -> Any:
+    for field, ids in (
+        (schedule_field, schedule_ids),
+        ("medication_id", medication_ids),
+        ("patient_id", patient_ids),
+    ):
+        if ids is not None:
+            queryset = queryset.filter(**{f"{field}__in": list(ids)})
+    return queryset
+
+
 def doses_withdraw_future(
     *,
     now: dt.datetime,
@@ -162,24 +181,17 @@ def doses_withdraw_future(
     patient_ids: Iterable[uuid.UUID] | None = None,
 ) -> int:
     """Delete pending doses due after ``now`` (history of what happened stays)."""
+    scope = {
+        "schedule_ids": schedule_ids,
+        "medication_ids": medication_ids,
+        "patient_ids": patient_ids,
+    }
     doses = Dose.objects.filter(status=DoseStatus.PENDING, scheduled_for__gt=now)
-    if schedule_ids is not None:
-        doses = doses.filter(schedule_id__in=list(schedule_ids))
-    if medication_ids is not None:
-        doses = doses.filter(medication_id__in=list(medication_ids))
-    if patient_ids is not None:
-        doses = doses.filter(patient_id__in=list(patient_ids))
+    schedules = MedicationSchedule.objects.filter(generated_until__gt=now)
     with system_context("withdraw_future_doses"):
-        deleted, _ = doses.delete()
+        deleted, _ = _scoped(doses, schedule_field="schedule_id", **scope).delete()
         # What follows ``now`` must be generated again.
-        schedules = MedicationSchedule.objects.filter(generated_until__gt=now)
-        if schedule_ids is not None:
-            schedules = schedules.filter(pk__in=list(schedule_ids))
-        if medication_ids is not None:
-            schedules = schedules.filter(medication_id__in=list(medication_ids))
-        if patient_ids is not None:
-            schedules = schedules.filter(patient_id__in=list(patient_ids))
-        schedules.update(generated_until=now)
+        _scoped(schedules, schedule_field="pk", **scope).update(generated_until=now)
     return deleted
 
 

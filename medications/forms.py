@@ -90,22 +90,10 @@ class MedicationForm(forms.ModelForm):
             "pharmacy",
             "rx_number",
         ]
-        widgets = dict.fromkeys(
-            (
-                "name",
-                "generic_name",
-                "strength",
-                "dose_unit",
-                "route",
-                "instructions",
-                "reason",
-                "prescriber",
-                "pharmacy",
-                "rx_number",
-                "appearance",
-            ),
-            forms.TextInput,
-        ) | {"start_date": DateInput(), "end_date": DateInput()}
+        widgets = dict.fromkeys(TEXT_FIELDS, forms.TextInput) | {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+        }
         help_texts = {"is_prn": _("Taken only when needed, e.g. for pain. It gets no schedule.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,9 +10,8 @@ from accounts.models import User
 from audit.models import Activity
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
-from conftest import as_member, make_user
+from conftest import as_member, edit_patient, make_user
 from medtrack.rls import acting_as, system_context
-from patients import services as patients
 from patients.access import Area
 from patients.models import Patient
 
@@ -28,22 +27,7 @@ def texts(client: Client, patient: Patient, **params: str) -> list[str]:
     return [entry.text for entry in client.get(url(patient, **params)).context["page"].entries]
 
 
-def edit(patient: Patient, user: User, **changes: object) -> None:
-    with acting_as(user.pk):
-        loaded = as_member(user, patient)
-        profile = {
-            field: getattr(loaded, field)
-            for field in (
-                "name",
-                "dob",
-                "gender",
-                "allergies",
-                "medical_conditions",
-                "emergency_contact",
-                "timezone",
-            )
-        }
-        patients.patient_update(patient=loaded, actor=user, version=None, **{**profile, **changes})
+edit = edit_patient
 
 
 def test_primaries_read_the_story_in_plain_words(

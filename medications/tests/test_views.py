@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from conftest import add_medication, as_member
+from conftest import add_medication, edit_patient
 from doses.models import Dose
 from medications.models import Medication, MedicationSchedule
-from medtrack.rls import acting_as, system_context
-from patients import services as patients
+from medtrack.rls import system_context
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -242,22 +241,7 @@ class TestChanges:
         self, patient: Patient, primary: User
     ) -> None:
         medication = add_medication(primary, patient, name="Levothyroxine")
-        with acting_as(primary.pk):
-            loaded = as_member(primary, patient)
-            profile = {
-                f: getattr(loaded, f)
-                for f in (
-                    "name",
-                    "dob",
-                    "gender",
-                    "allergies",
-                    "medical_conditions",
-                    "emergency_contact",
-                )
-            }
-            patients.patient_update(
-                patient=loaded, actor=primary, version=None, timezone="America/New_York", **profile
-            )
+        edit_patient(patient, primary, timezone="America/New_York")
         new_york = ZoneInfo("America/New_York")
         future = [d for d in doses_of(medication) if d.scheduled_for > timezone.now()]
         assert {d.scheduled_for.astimezone(new_york).strftime("%H:%M") for d in future} == {
