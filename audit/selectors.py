@@ -4,6 +4,7 @@ one year of history or ten."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -34,8 +35,14 @@ def encode_cursor(row: Activity) -> str:
     return f"{micros}.{row.key}"
 
 
+_KEY = re.compile(r"^[a-z_]+:[0-9a-f-]{1,36}$")
+
+
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str] | None:
+    """The position in a ``?before=`` link; anything else starts from the newest."""
     micros, _, key = cursor.partition(".")
+    if not _KEY.match(key):
+        return None
     try:
         return EPOCH + dt.timedelta(microseconds=int(micros)), key
     except (ValueError, OverflowError):

@@ -157,16 +157,25 @@ def invitation_resend_by_staff(*, invitation: CaregiverInvitation) -> None:
 def _resend(
     invitation: CaregiverInvitation, patient: Patient, actor: User, now: dt.datetime
 ) -> None:
+    # Locked, so a re-send racing an accept cannot reopen an accepted invitation.
+    invitation = CaregiverInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.EXPIRED):
         raise ValidationError(_("This invitation was already answered or revoked."))
     token = _new_token()
-    CaregiverInvitation.objects.filter(pk=invitation.pk).update(
-        token_hash=hash_token(token),
-        status=InvitationStatus.PENDING,
-        expires_at=now + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
-        sent_at=now,
-        updated_at=now,
-    )
+    try:
+        with transaction.atomic():
+            CaregiverInvitation.objects.filter(pk=invitation.pk).update(
+                token_hash=hash_token(token),
+                status=InvitationStatus.PENDING,
+                expires_at=now + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
+                sent_at=now,
+                updated_at=now,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("%(email)s has a newer invitation waiting; re-send that one.")
+            % {"email": invitation.email}
+        ) from None
     invitation.refresh_from_db()
     transaction.on_commit(lambda: emails.send_invitation(invitation, token, patient, actor))
 
@@ -210,11 +219,12 @@ def invitation_for_token(token: str, *, now: dt.datetime | None = None) -> Invit
 
 def _open_invitation(token: str, user: User, now: dt.datetime) -> CaregiverInvitation:
     invitation = (
-        CaregiverInvitation.objects.select_for_update()
+        CaregiverInvitation.objects.select_for_update(of=("self",))
+        .select_related("patient")
         .filter(token_hash=hash_token(token))
         .first()
     )
-    if invitation is None or not invitation.is_open(now):
+    if invitation is None or not invitation.is_open(now) or invitation.patient.is_deleted:
         raise ValidationError(_("This invitation can no longer be used."), code="closed")
     if invitation.email != user.email:
         raise PermissionDenied

@@ -63,7 +63,14 @@ def doses_generate(
     for start in range(0, len(ids), CHUNK):
         with system_context("generate_doses"):
             chunk = list(
-                MedicationSchedule.objects.filter(pk__in=ids[start : start + CHUNK])
+                # Locked and filtered again: a medication paused since the ids were
+                # read is skipped; one being changed right now is waited for.
+                MedicationSchedule.objects.filter(
+                    pk__in=ids[start : start + CHUNK],
+                    medication__status=Status.ACTIVE,
+                    medication__is_prn=False,
+                )
+                .select_for_update(of=("self", "medication"))
                 .order_by(
                     "pk"
                 )  # rows in unique-key order: the index is appended to, not scattered

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medications import recurrence
-from medications.models import Frequency, Medication
+from medications.models import Frequency, Medication, Status
 from medications.services import TaperStep
-from medtrack.forms import DateInput, TextListField, TextListWidget
+from medtrack.forms import DateInput, FormTokenField, SaneDateField, TextListField, TextListWidget
 
 WEEKDAYS = [
     (1, _("Monday")),
@@ -66,6 +66,8 @@ TEXT_FIELDS = (
 
 
 class MedicationForm(forms.ModelForm):
+    form_token = FormTokenField()
+
     class Meta:
         model = Medication
         fields = [
@@ -94,6 +96,7 @@ class MedicationForm(forms.ModelForm):
             "start_date": DateInput(),
             "end_date": DateInput(),
         }
+        field_classes = {"start_date": SaneDateField, "end_date": SaneDateField}
         help_texts = {"is_prn": _("Taken only when needed, e.g. for pain. It gets no schedule.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,8 +151,9 @@ class ScheduleForm(forms.Form):
         max_digits=10,
         decimal_places=3,
     )
-    start_date = forms.DateField(label=_("From"), widget=DateInput())
-    end_date = forms.DateField(label=_("Until (optional)"), required=False, widget=DateInput())
+    start_date = SaneDateField(label=_("From"))
+    end_date = SaneDateField(label=_("Until (optional)"), required=False)
+    form_token = FormTokenField()
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -227,12 +231,16 @@ class ScheduleForm(forms.Form):
 TAPER_STEPS = 6
 
 
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(max_length=500, required=False)
+
+
 class TaperForm(forms.Form):
     """A taper in one go: daily times, then up to six steps of "amount for N days"."""
 
-    start_date = forms.DateField(
-        label=_("First day"), widget=DateInput(), initial=timezone.localdate
-    )
+    start_date = SaneDateField(label=_("First day"), initial=timezone.localdate)
+    form_token = FormTokenField()
     times = TimeListField(
         label=_("At what time each day"),
         widget=TimeListWidget(item_label=_("Time")),

@@ -1,12 +1,20 @@
-"""Writes for medications and schedules; every change keeps future doses in step."""
+"""Writes for medications and schedules; every change keeps future doses in step.
+
+Rows are locked (``select_for_update``) before they change, so a concurrent
+``generate_doses`` waits and then sees the change, and two people editing
+the same schedule apply one after the other.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,30 +23,44 @@ from accounts.models import User
 from doses import generation
 from medications.models import Medication, MedicationSchedule, Status
 from medications.recurrence import DAILY, start_of_day
+from medtrack.db import AlreadyCreated, insert_once
 from patients.access import Area, Level, can
 from patients.models import Patient
 
 
 def _require_writer(patient: Patient) -> None:
-    from django.core.exceptions import PermissionDenied
-
     if not can(patient, Area.MEDICATIONS, Level.WRITE):
         raise PermissionDenied
 
 
-def _today_start(patient: Patient, now: dt.datetime) -> dt.datetime:
-    from zoneinfo import ZoneInfo
+def _local_today(patient: Patient, now: dt.datetime) -> dt.date:
+    return now.astimezone(ZoneInfo(patient.timezone)).date()
 
-    zone = ZoneInfo(patient.timezone)
-    return start_of_day(now.astimezone(zone).date(), zone)
+
+def _already(model: Any, record_id: object, patient: Patient) -> Exception:
+    """A repeated form token: fine if it made a record of this patient, else a stale form."""
+    if model.objects.filter(pk=record_id, patient=patient).exists():
+        return AlreadyCreated(record_id)
+    return ValidationError(
+        _("This form was already used. Please reload the page."), code="stale_form"
+    )
 
 
 @transaction.atomic
-def medication_create(*, patient: Patient, actor: User, **fields: Any) -> Medication:
+def medication_create(
+    *, patient: Patient, actor: User, form_token: uuid.UUID | None = None, **fields: Any
+) -> Medication:
+    """Add a medication; the form's token becomes its id, so a double submit adds one."""
     _require_writer(patient)
-    medication = Medication(patient=patient, created_by=actor, **fields)
-    medication.full_clean(validate_constraints=False)
-    medication.save(force_insert=True)
+    medication = Medication(
+        id=form_token or uuid.uuid4(), patient=patient, created_by=actor, **fields
+    )
+    # Uniqueness of the id is insert_once's job (a repeated token is a double submit).
+    medication.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        insert_once(medication)
+    except AlreadyCreated as done:
+        raise _already(Medication, done.record_id, patient) from None
     return medication
 
 
@@ -47,6 +69,8 @@ def medication_update(
     *, patient: Patient, actor: User, medication: Medication, **fields: Any
 ) -> None:
     _require_writer(patient)
+    fields.pop("form_token", None)
+    medication = Medication.objects.select_for_update().get(pk=medication.pk)
     for name, value in fields.items():
         setattr(medication, name, value)
     medication.full_clean(validate_constraints=False)
@@ -68,8 +92,11 @@ def medication_set_status(
     """Pause, resume or discontinue. Pausing or discontinuing withdraws future pending doses."""
     _require_writer(patient)
     now = now or timezone.now()
-    Medication.objects.filter(pk=medication.pk).update(
-        status=status, status_changed_on=now.date(), status_reason=reason.strip(), updated_at=now
+    Medication.objects.select_for_update().filter(pk=medication.pk).update(
+        status=status,
+        status_changed_on=_local_today(patient, now),
+        status_reason=reason.strip(),
+        updated_at=now,
     )
     if status == Status.ACTIVE:
         generation.doses_regenerate(now=now, medication_ids=[medication.pk])
@@ -84,18 +111,24 @@ def schedule_create(
     actor: User,
     medication: Medication,
     now: dt.datetime | None = None,
+    form_token: uuid.UUID | None = None,
     **fields: Any,
 ) -> MedicationSchedule:
-    """Add a schedule and create its doses from the start of today
-    (earlier ones show as overdue)."""
+    """Add a schedule and create its doses from the start of today (earlier ones
+    show as overdue). The form's token becomes its id: a double submit adds one."""
     _require_writer(patient)
     now = now or timezone.now()
-    schedule = MedicationSchedule(patient=patient, medication=medication, **fields)
-    schedule.full_clean(validate_constraints=False)
-    schedule.save(force_insert=True)
-    generation.doses_generate(
-        now=now, since=_today_start(patient, now), schedule_ids=[schedule.pk]
+    schedule = MedicationSchedule(
+        id=form_token or uuid.uuid4(), patient=patient, medication=medication, **fields
     )
+    schedule.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        insert_once(schedule)
+    except AlreadyCreated as done:
+        raise _already(MedicationSchedule, done.record_id, patient) from None
+    zone = ZoneInfo(patient.timezone)
+    since = start_of_day(_local_today(patient, now), zone)
+    generation.doses_generate(now=now, since=since, schedule_ids=[schedule.pk])
     return schedule
 
 
@@ -110,6 +143,7 @@ def schedule_update(
 ) -> None:
     """Change a schedule: past doses keep their times; future pending ones are regenerated."""
     _require_writer(patient)
+    schedule = MedicationSchedule.objects.select_for_update().get(pk=schedule.pk)
     for name, value in fields.items():
         setattr(schedule, name, value)
     schedule.full_clean(validate_constraints=False)
@@ -126,9 +160,15 @@ def schedule_end(
     on: dt.date,
     now: dt.datetime | None = None,
 ) -> None:
-    """Stop a schedule after ``on`` (its last day)."""
+    """Stop a schedule after ``on`` (its last day); an end date is never moved later."""
     _require_writer(patient)
-    on = max(on, schedule.start_date)
+    schedule = MedicationSchedule.objects.select_for_update().get(pk=schedule.pk)
+    if schedule.start_date > on:
+        raise ValidationError(
+            _("This schedule has not started yet; change its dates instead."), code="not_started"
+        )
+    if schedule.end_date is not None and schedule.end_date <= on:
+        return
     MedicationSchedule.objects.filter(pk=schedule.pk).update(
         end_date=on, updated_at=timezone.now()
     )
@@ -150,15 +190,43 @@ def taper_create(
     times: list[dt.time],
     steps: list[TaperStep],
     now: dt.datetime | None = None,
+    form_token: uuid.UUID | None = None,
 ) -> list[MedicationSchedule]:
     """ "2 tablets for 5 days, then 1 tablet for 5 days, then stop": one schedule per
-    step, back to back, and the medication ends after the last step."""
+    step, back to back, and the medication ends after the last step.
+
+    The taper replaces the regimen: schedules running on its first day end the
+    day before; a schedule starting later must be changed first. The form's
+    token becomes the first step's id, so a double submit adds one taper.
+    """
     if not steps:
-        raise ValueError(_("A taper needs at least one step."))
+        raise ValueError("A taper needs at least one step.")
+    now = now or timezone.now()
     with transaction.atomic():
+        _require_writer(patient)
+        medication = Medication.objects.select_for_update().get(pk=medication.pk)
+        if form_token and MedicationSchedule.objects.filter(pk=form_token).exists():
+            raise _already(MedicationSchedule, form_token, patient)
+        if start < medication.start_date:
+            raise ValidationError(
+                {"start_date": _("The taper cannot start before the medication does.")}
+            )
+        existing = MedicationSchedule.objects.filter(medication=medication).covering(start)
+        if existing.filter(start_date__gte=start).exists():
+            raise ValidationError(
+                {"start_date": _("Another schedule starts on or after this day; change it first.")}
+            )
+        for schedule in existing:
+            schedule_end(
+                patient=patient,
+                actor=actor,
+                schedule=schedule,
+                on=start - dt.timedelta(days=1),
+                now=now,
+            )
         schedules = []
         day = start
-        for step in steps:
+        for number, step in enumerate(steps):
             last = day + dt.timedelta(days=step.days - 1)
             schedules.append(
                 schedule_create(
@@ -166,6 +234,7 @@ def taper_create(
                     actor=actor,
                     medication=medication,
                     now=now,
+                    form_token=form_token if number == 0 else None,
                     frequency=DAILY,
                     times_of_day=times,
                     days_of_week=[],
@@ -176,6 +245,8 @@ def taper_create(
             )
             day = last + dt.timedelta(days=1)
         Medication.objects.filter(pk=medication.pk).update(end_date=day - dt.timedelta(days=1))
+        # Doses past the new end date (from any schedule) go.
+        generation.doses_regenerate(now=now, medication_ids=[medication.pk])
         return schedules
 
 

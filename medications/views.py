@@ -4,6 +4,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medications import selectors, services
-from medications.forms import MedicationForm, ScheduleForm, TaperForm
+from medications.forms import MedicationForm, ScheduleForm, StatusForm, TaperForm
 from medications.models import Medication, MedicationSchedule, Status
+from medtrack.db import AlreadyCreated
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -38,14 +40,29 @@ def medication_list(request: AuthenticatedHttpRequest, patient: Patient) -> Http
 @patient_view(Area.MEDICATIONS, Level.WRITE)
 @require_http_methods(["GET", "POST"])
 def medication_create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    form = MedicationForm(
-        request.POST or None,
-        initial={"start_date": timezone.localdate(), "dose_unit": _("tablet")},
-    )
+    initial = {
+        "start_date": timezone.localdate(),
+        "dose_unit": _("tablet"),
+        "form_token": uuid.uuid4(),
+    }
+    form = MedicationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        medication = services.medication_create(
-            patient=patient, actor=request.user, **form.cleaned_data
-        )
+        try:
+            medication = services.medication_create(
+                patient=patient, actor=request.user, **form.cleaned_data
+            )
+        except AlreadyCreated as done:
+            messages.info(request, _("This medication was already saved."))
+            return redirect(
+                "medications:detail", patient_id=patient.pk, medication_id=done.record_id
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(
+                request,
+                "medications/form.html",
+                {"patient": patient, "form": form, "creating": True},
+            )
         messages.success(request, _("%(name)s was added.") % {"name": medication.name})
         if medication.is_prn:
             return redirect(
@@ -100,16 +117,19 @@ def medication_status(
     request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
 ) -> HttpResponse:
     medication = _medication(patient, medication_id)
-    status = request.POST.get("status", "")
-    if status not in Status.values:
-        messages.error(request, _("Choose pause, resume or stop."))
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Choose pause, resume or stop, with a reason of up to 500 letters.")
+        )
     else:
+        status = form.cleaned_data["status"]
         services.medication_set_status(
             patient=patient,
             actor=request.user,
             medication=medication,
             status=status,
-            reason=request.POST.get("reason", "")[:500],
+            reason=form.cleaned_data["reason"],
         )
         done = {
             Status.ACTIVE: _("%(name)s is active again; its doses are back on the schedule."),
@@ -150,13 +170,25 @@ def schedule_create(
         "frequency": "daily",
         "times": ["08:00"],
         "start_date": max(timezone.localdate(), medication.start_date),
+        "form_token": uuid.uuid4(),
     }
     form = ScheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and "save" in request.POST and form.is_valid():
-        services.schedule_create(
-            patient=patient, actor=request.user, medication=medication, **form.fields_for_service
-        )
-        messages.success(request, _("Schedule saved; the doses are on the calendar."))
+        try:
+            services.schedule_create(
+                patient=patient,
+                actor=request.user,
+                medication=medication,
+                form_token=form.cleaned_data["form_token"],
+                **form.fields_for_service,
+            )
+        except AlreadyCreated:
+            messages.info(request, _("This schedule was already saved."))
+        except ValidationError as error:
+            form.add_error(None, error)
+            return _schedule_page(request, patient, medication, form, None)
+        else:
+            messages.success(request, _("Schedule saved; the doses are on the calendar."))
         return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
     return _schedule_page(request, patient, medication, form, None)
 
@@ -192,8 +224,12 @@ def schedule_end(
     medication = _medication(patient, medication_id)
     schedule = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
     today = timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
-    services.schedule_end(patient=patient, actor=request.user, schedule=schedule, on=today)
-    messages.success(request, _("The schedule ends today."))
+    try:
+        services.schedule_end(patient=patient, actor=request.user, schedule=schedule, on=today)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The schedule ends today."))
     return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
 
 
@@ -203,25 +239,36 @@ def taper_create(
     request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
 ) -> HttpResponse:
     medication = _medication(patient, medication_id)
-    form = TaperForm(request.POST or None, initial={"times": ["08:00"]})
+    form = TaperForm(
+        request.POST or None, initial={"times": ["08:00"], "form_token": uuid.uuid4()}
+    )
     plan = None
     if request.method == "POST" and form.is_valid():
         if "save" in request.POST:
-            services.taper_create(
-                patient=patient,
-                actor=request.user,
-                medication=medication,
-                start=form.cleaned_data["start_date"],
-                times=form.cleaned_data["times"],
-                steps=form.cleaned_data["steps"],
-            )
-            messages.success(
-                request, _("The taper is saved; each step's doses are on the calendar.")
-            )
-            return redirect(
-                "medications:detail", patient_id=patient.pk, medication_id=medication.pk
-            )
-        plan = _taper_plan(form)
+            try:
+                services.taper_create(
+                    patient=patient,
+                    actor=request.user,
+                    medication=medication,
+                    start=form.cleaned_data["start_date"],
+                    times=form.cleaned_data["times"],
+                    steps=form.cleaned_data["steps"],
+                    form_token=form.cleaned_data["form_token"],
+                )
+            except AlreadyCreated:
+                messages.info(request, _("This taper was already saved."))
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, _("The taper is saved; each step's doses are on the calendar.")
+                )
+            if not form.errors:
+                return redirect(
+                    "medications:detail", patient_id=patient.pk, medication_id=medication.pk
+                )
+        if not form.errors:
+            plan = _taper_plan(form)
     context = {"patient": patient, "medication": medication, "form": form, "plan": plan}
     return render(request, "medications/taper_form.html", context)
 

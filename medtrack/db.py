@@ -62,3 +62,35 @@ def schema_owner_connection(alias: str = "default") -> Iterator[BaseDatabaseWrap
         connection.close()
         options.clear()
         options.update(saved)
+
+
+class AlreadyCreated(Exception):
+    """A create form was submitted again: its token is the id of the record it made."""
+
+    def __init__(self, record_id: object) -> None:
+        super().__init__(record_id)
+        self.record_id = record_id
+
+
+def constraint_name(error: Exception) -> str:
+    """The name of the constraint a database IntegrityError is about."""
+    return getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
+
+
+def insert_once(instance: models.Model) -> None:
+    """INSERT ``instance``, whose id is the form's one-time token.
+
+    A primary-key conflict means the same form was submitted twice (a double
+    tap, a retried request): raise ``AlreadyCreated`` instead of a second row.
+    Callers check that the existing row is one the user may see before
+    saying so, so a guessed token reveals nothing.
+    """
+    from django.db import IntegrityError, transaction
+
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=True)
+    except IntegrityError as error:
+        if constraint_name(error) == f"{instance._meta.db_table}_pkey":
+            raise AlreadyCreated(instance.pk) from None
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -123,6 +124,28 @@ class PhoneNumberField(forms.CharField):
         if not phonenumbers.is_valid_number(number):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SaneDateField(forms.DateField):
+    """A date between 1900 and 2200: anything else is a typo, and would overflow date maths."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", DateInput())
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not (dt.date(1900, 1, 1) <= value <= dt.date(2200, 12, 31)):
+            raise ValidationError(_("Please check the year."), code="out_of_range")
+
+
+class FormTokenField(forms.UUIDField):
+    """A one-time token made when the form is shown; it becomes the new record's id."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
 
 
 class DateInput(forms.DateInput):

@@ -106,12 +106,42 @@ def install_functions() -> migrations.RunSQL:
             RETURN OLD;
         END $$;
 
+        -- Before an update by the app: TG_ARGV[0] is the patient column, [1] the
+        -- area, [2] columns nobody may change (a row never moves to another
+        -- patient or person), [3] columns only a primary may change.
+        CREATE FUNCTION rls_check_update() RETURNS trigger
+        LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+        DECLARE
+            column_name text;
+        BEGIN
+            IF current_user = '{settings.DATABASE_OWNER_ROLE}' THEN
+                RETURN NEW;
+            END IF;
+            FOREACH column_name IN ARRAY string_to_array(TG_ARGV[2], ',') LOOP
+                IF (to_jsonb(OLD) -> column_name)
+                   IS DISTINCT FROM (to_jsonb(NEW) -> column_name) THEN
+                    RAISE EXCEPTION '% may not change on %', column_name, TG_TABLE_NAME
+                        USING ERRCODE = '42501';
+                END IF;
+            END LOOP;
+            FOREACH column_name IN ARRAY string_to_array(TG_ARGV[3], ',') LOOP
+                IF (to_jsonb(OLD) -> column_name) IS DISTINCT FROM (to_jsonb(NEW) -> column_name)
+                   AND NOT ((to_jsonb(OLD) ->> TG_ARGV[0])::uuid = ANY (ARRAY(
+                       SELECT rls_patient_ids(TG_ARGV[1], true, 'primary')))) THEN
+                    RAISE EXCEPTION 'only a primary caregiver may change % on %',
+                        column_name, TG_TABLE_NAME USING ERRCODE = '42501';
+                END IF;
+            END LOOP;
+            RETURN NEW;
+        END $$;
+
         REVOKE EXECUTE ON FUNCTION rls_patient_ids(text, boolean, text[]) FROM PUBLIC;
         REVOKE EXECUTE ON FUNCTION rls_may_bootstrap(uuid, uuid, text) FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION rls_patient_ids(text, boolean, text[]) TO {app};
         GRANT EXECUTE ON FUNCTION rls_may_bootstrap(uuid, uuid, text) TO {app};
         """,
         reverse_sql="""
+        DROP FUNCTION rls_check_update();
         DROP FUNCTION rls_check_delete();
         DROP FUNCTION rls_may_bootstrap(uuid, uuid, text);
         DROP FUNCTION rls_patient_ids(text, boolean, text[]);
@@ -132,8 +162,14 @@ def policies(
     area: str,
     delete_column: str | None = "patient_id",
     delete_roles: tuple[str, ...] = WRITERS,
+    keep: tuple[str, ...] = ("patient_id",),
+    primaries_only: tuple[str, ...] = (),
 ) -> migrations.RunSQL:
-    """Enable RLS on ``table`` with policies for the app role (the general form)."""
+    """Enable RLS on ``table`` with policies for the app role (the general form).
+
+    ``keep`` lists columns an update may never change (the row stays with its
+    patient); ``primaries_only`` those only a primary caregiver may change.
+    """
     app = _app()
     statements = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
@@ -147,6 +183,13 @@ def policies(
         f"DROP POLICY {table}_{action} ON {table}"
         for action in ("select", "insert", "update", "delete")
     ] + [f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"]
+    patient_column = delete_column or "patient_id"
+    statements.append(
+        f"CREATE TRIGGER {table}_rls_update BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"EXECUTE FUNCTION rls_check_update('{patient_column}', '{area}', "
+        f"'{','.join(keep)}', '{','.join(primaries_only)}')"
+    )
+    reverse.insert(0, f"DROP TRIGGER {table}_rls_update ON {table}")
     if delete_column:
         arguments = ", ".join(f"'{value}'" for value in (delete_column, area, *delete_roles))
         statements.append(
@@ -229,7 +272,7 @@ def acting_as(user_id: uuid.UUID | str | None) -> Iterator[None]:
     with transaction.atomic(), actor:
         previous = _set_user(user_id)
         yield
-        if nested:
+        if nested and not connection.needs_rollback:
             # A transaction-local setting survives RELEASE SAVEPOINT: put it
             # back. (On an error, rolling back the savepoint restores it.)
             _set_user(previous)
@@ -253,5 +296,6 @@ def system_context(reason: str) -> Iterator[None]:
             (previous,) = cursor.fetchone()
             cursor.execute(f"SET LOCAL ROLE {_owner()}")
         yield
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(previous)}")
+        if not connection.needs_rollback:  # else the savepoint's rollback restores it
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(previous)}")

@@ -57,7 +57,7 @@ class PatientForm(forms.Form):
         today = timezone.localdate()
         if dob > today:
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if dob < today.replace(year=today.year - 130):
+        if dob < dt.date(today.year - 130, 1, 1):
             raise forms.ValidationError(_("Please check the year of birth."))
         return dob
 

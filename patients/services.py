@@ -13,15 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from caregivers import services as caregivers
+from medtrack.db import AlreadyCreated, constraint_name, insert_once
 from patients.access import Area, Level, can
 from patients.models import Patient, retention
-
-
-class AlreadyCreated(Exception):
-    """The form was submitted twice: the first submit created ``patient_id``."""
-
-    def __init__(self, patient_id: uuid.UUID) -> None:
-        self.patient_id = patient_id
 
 
 class EditConflict(Exception):
@@ -39,9 +33,10 @@ def _duplicate_error() -> ValidationError:
     )
 
 
-def _constraint(error: IntegrityError) -> str:
-    diag = getattr(error.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", "") or ""
+def stale_form_error() -> ValidationError:
+    return ValidationError(
+        _("This form was already used. Please reload the page and try again."), code="stale_form"
+    )
 
 
 def require(patient: Patient, area: Area, need: Level) -> None:
@@ -59,12 +54,13 @@ def patient_create(*, actor: User, form_token: uuid.UUID | None = None, **profil
     patient = Patient(id=form_token or uuid.uuid4(), created_by=actor, **profile)
     patient.full_clean(validate_unique=False, validate_constraints=False)
     try:
-        with transaction.atomic():
-            patient.save(force_insert=True)
+        insert_once(patient)
+    except AlreadyCreated:
+        if not Patient.objects.filter(pk=patient.id, created_by=actor).exists():
+            raise stale_form_error() from None
+        raise
     except IntegrityError as error:
-        if _constraint(error) == "patients_pkey":
-            raise AlreadyCreated(patient.id) from None
-        if _constraint(error) == "patients_name_dob_key":
+        if constraint_name(error) == "patients_name_dob_key":
             raise _duplicate_error() from None
         raise
     caregivers.membership_bootstrap(patient=patient, actor=actor)
@@ -86,7 +82,7 @@ def patient_update(
         with transaction.atomic():
             updated = changed.update(**profile, updated_at=timezone.now())
     except IntegrityError as error:
-        if _constraint(error) == "patients_name_dob_key":
+        if constraint_name(error) == "patients_name_dob_key":
             raise _duplicate_error() from None
         raise
     if not updated:

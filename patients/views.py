@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from medtrack.db import AlreadyCreated
 from medtrack.types import AuthenticatedHttpRequest
 from patients import selectors, services
 from patients.access import Area, Level, can, patient_view
@@ -35,9 +36,9 @@ def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             patient = services.patient_create(
                 actor=request.user, form_token=form.cleaned_data["form_token"], **form.profile
             )
-        except services.AlreadyCreated as done:
+        except AlreadyCreated as done:
             messages.info(request, _("This patient was already saved."))
-            return redirect("patients:detail", patient_id=done.patient_id)
+            return redirect("patients:detail", patient_id=done.record_id)
         except ValidationError as error:
             form.add_error(None, error)
         else:

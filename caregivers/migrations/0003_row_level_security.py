@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
             # Primaries manage the team; anyone may leave (deactivate their own row).
             update_check=f"{MANAGE} OR ({MINE} AND NOT is_active)",
             area="caregivers",
+            keep=("patient_id", "caregiver_id"),
             delete_roles=rls.MANAGERS,
         ),
         rls.history("caregivers_patientcaregiverevent", select=f"{TEAM} OR {MINE}"),
@@ -27,6 +28,7 @@ class Migration(migrations.Migration):
             select=TEAM,
             insert=MANAGE,
             area="caregivers",
+            keep=("patient_id", "email", "invited_by_id"),
             delete_roles=rls.MANAGERS,
         ),
         rls.history("caregivers_caregiverinvitationevent", select=TEAM),

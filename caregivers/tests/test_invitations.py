@@ -232,3 +232,15 @@ def test_a_made_up_link_gets_a_helpful_404(client: Client) -> None:
     response = client.get(reverse("caregivers:invitation", args=["not-a-real-token"]))
     assert response.status_code == 404
     assert "Ask the person who invited you" in response.content.decode()
+
+
+def test_an_invitation_to_a_deleted_patient_cannot_be_accepted(
+    client: Client, invite, patient: Patient, primary: User
+) -> None:
+    link = invite()
+    client.force_login(primary)
+    client.post(reverse("patients:delete", args=[patient.pk]))
+    dan = make_user("dan@example.com", "Dan")
+    client.force_login(dan)
+    client.post(link + "accept/")
+    assert membership(patient, dan) is None

@@ -180,3 +180,32 @@ def test_system_context_restores_the_app_role_afterwards(patient: Patient) -> No
             pass
         assert rows("SELECT current_user")[0][0] == "medtrack_owner"
     assert rows("SELECT current_user")[0][0] == "medtrack_app"
+
+
+def test_rows_never_move_to_another_patient_or_person(
+    patient: Patient, other_patient: Patient, primary: User, secondary: User, stranger: User
+) -> None:
+    for statement, params in (
+        (
+            "UPDATE patient_caregivers SET caregiver_id = %s, is_active = false WHERE caregiver_id = %s",
+            [secondary.pk, primary.pk],
+        ),
+        ("UPDATE medications SET patient_id = %s", [other_patient.pk]),
+        ("UPDATE patients SET created_by = %s WHERE id = %s", [secondary.pk, patient.pk]),
+    ):
+        with (
+            pytest.raises(DatabaseError, match=r"may not change|row-level security"),
+            transaction.atomic(),
+        ):
+            attempt(secondary, statement, params)
+
+
+def test_only_a_primary_may_delete_a_patient_even_softly(
+    patient: Patient, secondary: User
+) -> None:
+    with pytest.raises(DatabaseError, match="only a primary caregiver"), transaction.atomic():
+        attempt(
+            secondary,
+            "UPDATE patients SET is_deleted = true, deleted_at = now() WHERE id = %s",
+            [patient.pk],
+        )

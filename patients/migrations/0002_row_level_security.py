@@ -16,6 +16,8 @@ class Migration(migrations.Migration):
             insert="created_by = rls_user_id()",
             update_check=rls.member_of(rls.WRITERS, area="patient", write=True, column="id"),
             area="patient",
+            keep=("id", "created_by"),
+            primaries_only=("is_deleted", "deleted_at"),
             delete_column="id",
             delete_roles=rls.MANAGERS,
         ),
