@@ -4,6 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from doses.models import Dose
+from medications.models import Medication
 from medtrack.rls import acting_as
 from patients.models import Patient
 
@@ -20,6 +22,10 @@ def test_it_creates_the_documented_demo_login_once(settings) -> None:
     assert User.objects.count() == 2
     with acting_as(demo.pk):
         assert [p.name for p in Patient.objects.all()] == ["Rosa García"]
+        names = set(Medication.objects.values_list("name", flat=True))
+        assert names == {"Metformin", "Alendronate", "Amoxicillin", "Paracetamol", "Prednisone"}
+        assert Dose.objects.filter(medication__name="Prednisone").exists()
+        assert not Dose.objects.filter(medication__name="Paracetamol").exists()
 
 
 def test_it_never_runs_in_production(settings) -> None:

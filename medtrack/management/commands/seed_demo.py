@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import User
+from medications import services as medications
 from medtrack.rls import acting_as
 from patients import services as patients
+from patients.access import Area, Level, get_patient_for_user
 
 #: Two families who must never see each other's data.
 FAMILIES: list[dict[str, Any]] = [
@@ -55,6 +59,62 @@ FAMILIES: list[dict[str, Any]] = [
 ]
 
 
+def _medication_list(today: dt.date) -> list[dict[str, Any]]:
+    """A real, messy list: a twice-daily pill, a weekly one, an antibiotic every
+    8 hours for a week, an as-needed painkiller and a steroid taper."""
+    week = today + dt.timedelta(days=6)
+    return [
+        {
+            "name": "Metformin",
+            "strength": "500 mg",
+            "dose_unit": "tablet",
+            "instructions": "with food",
+            "reason": "diabetes",
+            "appearance": "white oval tablet",
+            "quantity_on_hand": Decimal(40),
+            "refill_threshold": Decimal(10),
+            "schedule": {"frequency": "daily", "times_of_day": [dt.time(8), dt.time(20)]},
+        },
+        {
+            "name": "Alendronate",
+            "strength": "70 mg",
+            "dose_unit": "tablet",
+            "instructions": "first thing in the morning, with a full glass of water",
+            "reason": "bones",
+            "schedule": {"frequency": "weekly", "times_of_day": [dt.time(7)], "days_of_week": [1]},
+        },
+        {
+            "name": "Amoxicillin",
+            "strength": "500 mg",
+            "form": "capsule",
+            "dose_unit": "capsule",
+            "reason": "chest infection",
+            "end_date": week,
+            "schedule": {
+                "frequency": "every_n_hours",
+                "times_of_day": [dt.time(6)],
+                "interval": 8,
+            },
+        },
+        {
+            "name": "Paracetamol",
+            "strength": "1 g",
+            "dose_unit": "tablet",
+            "reason": "pain",
+            "is_prn": True,
+            "prn_max_per_day": 4,
+            "prn_min_interval_hours": Decimal(6),
+        },
+        {
+            "name": "Prednisone",
+            "strength": "5 mg",
+            "dose_unit": "tablet",
+            "reason": "inflammation",
+            "taper": [(Decimal(2), 5), (Decimal(1), 5), (Decimal("0.5"), 3)],
+        },
+    ]
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo accounts (demo@example.com and other-family@example.com, password "
@@ -87,9 +147,37 @@ class Command(BaseCommand):
                     language="en",
                 )
                 with acting_as(user.pk):
-                    patients.patient_create(actor=user, **family["patient"])
+                    patient = patients.patient_create(actor=user, **family["patient"])
+                    self._medications(user, patient)
             created += 1
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created {created} demo family(ies)."))
         elif options["verbosity"] >= 2:
             self.stdout.write("The demo data already exists; nothing to do.")
+
+    def _medications(self, user: User, patient: Any) -> None:
+        loaded = get_patient_for_user(user, patient.pk, Area.MEDICATIONS, Level.WRITE)
+        today = timezone.localdate()
+        for spec in _medication_list(today):
+            spec = dict(spec)
+            schedule, taper = spec.pop("schedule", None), spec.pop("taper", None)
+            medication = medications.medication_create(
+                patient=loaded, actor=user, dose_amount=Decimal(1), start_date=today, **spec
+            )
+            if schedule:
+                medications.schedule_create(
+                    patient=loaded,
+                    actor=user,
+                    medication=medication,
+                    start_date=today,
+                    **{"days_of_week": [], "interval": None, **schedule},
+                )
+            if taper:
+                medications.taper_create(
+                    patient=loaded,
+                    actor=user,
+                    medication=medication,
+                    start=today,
+                    times=[dt.time(9)],
+                    steps=[medications.TaperStep(a, d) for a, d in taper],
+                )
