@@ -180,6 +180,10 @@ PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 30)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 #: The public address of this site, for links in e-mails sent outside a request.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEVELOPMENT else "")
+#: A dose taken more than this many minutes after its time is "late".
+DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60)
+#: A pending dose not recorded this many hours after its time becomes "missed".
+DOSE_MISSED_HOURS = env_int("DOSE_MISSED_HOURS", 4)
 #: Days ahead for which scheduled doses are materialised.
 DOSE_WINDOW_DAYS = env_int("DOSE_WINDOW_DAYS", 14)
 #: Region assumed for phone numbers written without a +country code.

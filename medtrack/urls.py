@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("caregivers.urls")),
     path("", include("audit.urls")),
     path("", include("medications.urls")),
+    path("", include("doses.urls")),
     path("admin/", admin.site.urls),
 ]

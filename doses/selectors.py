@@ -1,0 +1,71 @@
+"""Reads for the Today page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
+
+from doses.models import Dose, DoseStatus
+from doses.services import late_after
+from medications.recurrence import start_of_day
+from patients.models import Patient
+
+DUE_SOON = dt.timedelta(minutes=30)
+LABELS = {
+    "upcoming": _("Upcoming"),
+    "due": _("Due now"),
+    "overdue": _("Overdue"),
+    "taken": _("Taken"),
+    "late": _("Taken late"),
+    "skipped": _("Skipped"),
+    "missed": _("Missed"),
+}
+
+
+@dataclass
+class Row:
+    dose: Dose
+    state: str
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.state])
+
+    @property
+    def recordable(self) -> bool:
+        return self.state in ("upcoming", "due", "overdue", "missed")
+
+
+def state_of(dose: Dose, now: dt.datetime) -> str:
+    if dose.status == DoseStatus.TAKEN:
+        late = (
+            dose.scheduled_for
+            and dose.taken_at
+            and dose.taken_at - dose.scheduled_for > late_after()
+        )
+        return "late" if late else "taken"
+    if dose.status in (DoseStatus.SKIPPED, DoseStatus.MISSED):
+        return str(dose.status)
+    assert dose.scheduled_for is not None
+    if dose.scheduled_for > now + DUE_SOON:
+        return "upcoming"
+    return "due" if dose.scheduled_for >= now - late_after() else "overdue"
+
+
+def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:
+    """Every scheduled dose of the patient's local day, in time order (one query)."""
+    zone = ZoneInfo(patient.timezone)
+    day = now.astimezone(zone).date()
+    doses = (
+        Dose.objects.filter(
+            patient=patient,
+            scheduled_for__gte=start_of_day(day, zone),
+            scheduled_for__lt=start_of_day(day + dt.timedelta(days=1), zone),
+        )
+        .select_related("medication", "recorded_by")
+        .order_by("scheduled_for", "medication__name")
+    )
+    return day, [Row(dose, state_of(dose, now)) for dose in doses]

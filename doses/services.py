@@ -1,0 +1,126 @@
+"""Recording doses: one record per dose, whoever presses first (DESIGN.md "Rules").
+
+Each write locks the dose row, so two caregivers pressing Taken together
+produce one record and the second is told who recorded it and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from doses.models import Dose, DoseStatus
+from medications.models import Medication
+from medtrack.rls import system_context
+from patients.access import Area, Level, can
+from patients.models import Patient
+
+
+class AlreadyRecorded(Exception):
+    """Someone recorded this dose first; ``dose`` says who and when."""
+
+    def __init__(self, dose: Dose) -> None:
+        super().__init__(dose.pk)
+        self.dose = dose
+
+
+def _locked_dose(patient: Patient, dose_id: uuid.UUID) -> Dose:
+    if not can(patient, Area.DOSES, Level.WRITE):
+        raise PermissionDenied
+    return (
+        Dose.objects.select_for_update(of=("self",))
+        .select_related("recorded_by")
+        .get(pk=dose_id, patient=patient)
+    )
+
+
+def _stock(medication_id: uuid.UUID, change: Decimal) -> None:
+    Medication.objects.filter(pk=medication_id, quantity_on_hand__isnull=False).update(
+        quantity_on_hand=F("quantity_on_hand") + change
+    )
+
+
+@transaction.atomic
+def dose_take(
+    *, patient: Patient, actor: User, dose_id: uuid.UUID, now: dt.datetime | None = None
+) -> Dose:
+    """Record a dose as taken now (a missed dose may still be taken: it counts, late)."""
+    dose = _locked_dose(patient, dose_id)
+    if dose.status in (DoseStatus.TAKEN, DoseStatus.SKIPPED):
+        raise AlreadyRecorded(dose)
+    now = now or timezone.now()
+    Dose.objects.filter(pk=dose.pk).update(
+        status=DoseStatus.TAKEN, taken_at=now, recorded_by=actor, skip_reason="", updated_at=now
+    )
+    _stock(dose.medication_id, -dose.amount)
+    return Dose.objects.select_related("medication", "recorded_by").get(pk=dose.pk)
+
+
+@transaction.atomic
+def dose_skip(
+    *,
+    patient: Patient,
+    actor: User,
+    dose_id: uuid.UUID,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Dose:
+    """Record that a dose was not given, and why (a skip on the doctor's advice
+    is not negligence)."""
+    dose = _locked_dose(patient, dose_id)
+    if dose.status in (DoseStatus.TAKEN, DoseStatus.SKIPPED):
+        raise AlreadyRecorded(dose)
+    now = now or timezone.now()
+    Dose.objects.filter(pk=dose.pk).update(
+        status=DoseStatus.SKIPPED,
+        taken_at=None,
+        recorded_by=actor,
+        skip_reason=reason.strip(),
+        updated_at=now,
+    )
+    return Dose.objects.select_related("medication", "recorded_by").get(pk=dose.pk)
+
+
+@transaction.atomic
+def dose_undo(
+    *, patient: Patient, actor: User, dose_id: uuid.UUID, now: dt.datetime | None = None
+) -> Dose:
+    """Take back a Taken or Skip (the stock goes back too); the history keeps both."""
+    dose = _locked_dose(patient, dose_id)
+    now = now or timezone.now()
+    if dose.status == DoseStatus.TAKEN:
+        _stock(dose.medication_id, dose.amount)
+    if dose.status in (DoseStatus.TAKEN, DoseStatus.SKIPPED):
+        overdue = dose.scheduled_for is not None and dose.scheduled_for < now - missed_after()
+        Dose.objects.filter(pk=dose.pk).update(
+            status=DoseStatus.MISSED if overdue else DoseStatus.PENDING,
+            taken_at=None,
+            recorded_by=None,
+            skip_reason="",
+            updated_at=now,
+        )
+    return Dose.objects.select_related("medication", "recorded_by").get(pk=dose.pk)
+
+
+def late_after() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.DOSE_LATE_MINUTES)
+
+
+def missed_after() -> dt.timedelta:
+    return dt.timedelta(hours=settings.DOSE_MISSED_HOURS)
+
+
+def doses_sweep_missed(*, now: dt.datetime) -> int:
+    """Pending doses older than the missed window become missed, once (a periodic job)."""
+    with system_context("sweep_missed_doses"):
+        return Dose.objects.filter(
+            status=DoseStatus.PENDING, scheduled_for__lt=now - missed_after()
+        ).update(status=DoseStatus.MISSED, updated_at=now)

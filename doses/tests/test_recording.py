@@ -1,0 +1,182 @@
+"""Recording doses: one record per dose, whoever presses first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from conftest import add_medication, add_member, as_member, make_patient, make_user
+from doses import selectors, services
+from doses.models import Dose
+from medications.models import Medication
+from medtrack.rls import acting_as, system_context
+from patients.access import Area
+from patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+MADRID = ZoneInfo("Europe/Madrid")
+
+
+@pytest.fixture(autouse=True)
+def morning_in_madrid(time_machine) -> None:
+    time_machine.move_to(dt.datetime(2026, 11, 25, 8, 3, tzinfo=MADRID), tick=False)
+
+
+def todays(patient: Patient, name: str = "Metformin") -> list[Dose]:
+    with system_context("test"):
+        return list(
+            Dose.objects.filter(
+                patient=patient, medication__name=name, scheduled_for__date=dt.date(2026, 11, 25)
+            ).order_by("scheduled_for")
+        )
+
+
+def fresh(dose: Dose) -> Dose:
+    with system_context("test"):
+        return Dose.objects.select_related("medication").get(pk=dose.pk)
+
+
+def record(client: Client, patient: Patient, dose: Dose, **data: str):
+    return client.post(reverse("doses:record", args=[patient.pk, dose.pk]), data, follow=True)
+
+
+def test_taken_records_who_and_when_and_takes_from_the_stock(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    with system_context("test"):
+        Medication.objects.filter(patient=patient).update(quantity_on_hand=Decimal(10))
+    _, evening = todays(patient)  # the fixture already recorded the morning dose
+    client.force_login(secondary)
+
+    record(client, patient, evening, action="taken")
+
+    dose = fresh(evening)
+    assert (
+        dose.status,
+        dose.recorded_by_id,
+        dose.taken_at.astimezone(MADRID).strftime("%H:%M"),
+    ) == ("taken", secondary.pk, "08:03")
+    assert dose.medication.quantity_on_hand == Decimal(9)
+    record(client, patient, evening, action="undo")
+    assert fresh(evening).status == "pending"
+    assert fresh(evening).medication.quantity_on_hand == Decimal(10)
+
+
+def test_the_second_press_is_told_who_was_first(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    _, evening = todays(patient)
+    client.force_login(primary)
+    record(client, patient, evening, action="taken")
+    client.force_login(secondary)
+
+    page = record(client, patient, evening, action="taken").content.decode()
+    htmx = client.post(
+        reverse("doses:record", args=[patient.pk, evening.pk]),
+        {"action": "taken"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert "Already recorded by Alice Primary at 08:03." in page
+    assert "Already recorded by Alice Primary at 08:03." in htmx
+    assert 'id="dose-' in htmx
+    assert "<html" not in htmx
+    assert fresh(evening).recorded_by_id == primary.pk
+
+
+def test_a_skip_needs_a_reason(client: Client, patient: Patient, primary: User) -> None:
+    _, evening = todays(patient)
+    client.force_login(primary)
+    assert (
+        "Say briefly why"
+        in record(client, patient, evening, action="skip", reason=" ").content.decode()
+    )
+    record(client, patient, evening, action="skip", reason="vomiting")
+    assert (fresh(evening).status, fresh(evening).skip_reason) == ("skipped", "vomiting")
+
+
+def test_the_sweep_marks_missed_once_and_a_missed_dose_can_still_be_taken(
+    client: Client, patient: Patient, primary: User, time_machine
+) -> None:
+    _, evening = todays(patient)
+    later = dt.datetime(2026, 11, 26, 0, 30, tzinfo=MADRID)
+    time_machine.move_to(later, tick=False)
+    call_command("sweep_missed_doses", verbosity=0)
+    assert fresh(evening).status == "missed"
+    assert services.doses_sweep_missed(now=later) == 0
+
+    client.force_login(primary)
+    record(client, patient, evening, action="taken")
+    assert fresh(evening).status == "taken"
+    assert selectors.state_of(fresh(evening), later) == "late"
+
+
+def test_viewers_see_today_but_get_no_buttons(
+    client: Client, patient: Patient, viewer: User
+) -> None:
+    client.force_login(viewer)
+    page = client.get(reverse("doses:today", args=[patient.pk])).content.decode()
+    assert "Metformin" in page
+    assert ">Taken</button>" not in page
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_today_runs_a_fixed_number_of_queries(
+    client: Client, patient: Patient, primary: User, count: int, django_assert_num_queries
+) -> None:
+    for number in range(count - 1):
+        add_medication(primary, patient, name=f"Extra {number:02}")
+    client.force_login(primary)
+    # session, user, savepoint, app.user_id, patient, access log, doses, app.user_id, release
+    with django_assert_num_queries(9):
+        response = client.get(reverse("doses:today", args=[patient.pk]))
+    assert response.content.decode().count('class="dose dose-') == 2 * count
+
+
+@pytest.mark.db_behaviour
+@pytest.mark.django_db(transaction=True)
+def test_ten_caregivers_pressing_taken_at_once_make_one_record() -> None:
+    users = [
+        make_user(f"c{n}-{uuid.uuid4().hex[:6]}@example.com", f"Carer {n}") for n in range(10)
+    ]
+    patient = make_patient(users[0], f"Busy patient {uuid.uuid4().hex[:6]}")
+    for user in users[1:]:
+        add_member(patient, user, "secondary")
+    add_medication(users[0], patient, name="Shared")
+    dose = todays(patient, "Shared")[0]
+    barrier = threading.Barrier(10)
+    outcomes: list[str] = []
+
+    def press(user: User) -> None:
+        try:
+            with acting_as(user.pk):
+                loaded = as_member(user, patient, Area.DOSES)
+                barrier.wait(timeout=10)
+                services.dose_take(patient=loaded, actor=user, dose_id=dose.pk)
+            outcomes.append("recorded")
+        except services.AlreadyRecorded:
+            outcomes.append("already")
+        except Exception as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=press, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["already"] * 9 + ["recorded"]
+    with system_context("test"):
+        assert Dose.objects.get(pk=dose.pk).status == "taken"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from doses import selectors, services
+from medtrack.types import AuthenticatedHttpRequest
+from patients.access import Area, Level, can, patient_view
+from patients.models import Patient
+
+
+@patient_view(Area.DOSES)
+@require_GET
+def today(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    day, rows = selectors.today(patient, timezone.now())
+    context = {
+        "patient": patient,
+        "day": day,
+        "rows": rows,
+        "can_record": can(patient, Area.DOSES, Level.WRITE),
+    }
+    return render(request, "doses/today.html", context)
+
+
+def _already_text(error: services.AlreadyRecorded, patient: Patient) -> str:
+    from zoneinfo import ZoneInfo
+
+    dose = error.dose
+    who = dose.recorded_by.name if dose.recorded_by else _("someone")
+    when = (
+        (dose.taken_at or dose.updated_at).astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M")
+    )
+    if dose.status == "skipped":
+        return _("Already recorded as skipped by %(who)s at %(when)s.") % {
+            "who": who,
+            "when": when,
+        }
+    return _("Already recorded by %(who)s at %(when)s.") % {"who": who, "when": when}
+
+
+@patient_view(Area.DOSES, Level.WRITE)
+@require_POST
+def record(
+    request: AuthenticatedHttpRequest, patient: Patient, dose_id: uuid.UUID
+) -> HttpResponse:
+    """Taken / Skip / Undo. htmx swaps the row; without JavaScript it redirects back."""
+    action = request.POST.get("action", "")
+    notice = ""
+    try:
+        if action == "taken":
+            dose = services.dose_take(patient=patient, actor=request.user, dose_id=dose_id)
+        elif action == "skip":
+            reason = request.POST.get("reason", "").strip()
+            if not reason or "\x00" in reason or len(reason) > 200:
+                raise ValidationError(_("Say briefly why the dose was skipped."))
+            dose = services.dose_skip(
+                patient=patient, actor=request.user, dose_id=dose_id, reason=reason
+            )
+        elif action == "undo":
+            dose = services.dose_undo(patient=patient, actor=request.user, dose_id=dose_id)
+        else:
+            raise ValidationError(_("Choose Taken, Skip or Undo."))
+    except services.AlreadyRecorded as error:
+        notice, dose = _already_text(error, patient), error.dose
+    except ValidationError as error:
+        notice, dose = error.messages[0], None
+    except services.Dose.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404 from None
+    if request.htmx and dose is not None:  # type: ignore[attr-defined]
+        row = selectors.Row(dose, selectors.state_of(dose, timezone.now()))
+        context = {"patient": patient, "row": row, "can_record": True, "notice": notice}
+        return render(request, "doses/includes/_row.html", context)
+    if notice:
+        messages.warning(request, notice)
+    return redirect("doses:today", patient_id=patient.pk)
