@@ -1,0 +1,38 @@
+"""In Chromium: a dose marked taken, undone, and another skipped with a reason."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import PASSWORD, add_medication, make_patient, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_taken_undo_and_skip_on_the_today_page(live_server, page: Page) -> None:
+    ana = make_user("ana@example.com", "Ana García")
+    patient = make_patient(ana, "Rosa García", timezone="UTC")
+    add_medication(ana, patient, name="Metformin")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail").fill("ana@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/patients/{patient.pk}/doses/")
+
+    first, second = page.locator("li.dose").nth(0), page.locator("li.dose").nth(1)
+    first.get_by_role("button", name="Taken").click()
+    expect(page.locator("li.dose").nth(0)).to_contain_text("by Ana García")
+    page.locator("li.dose").nth(0).get_by_role("button", name="Undo").click()
+    expect(page.locator("li.dose").nth(0).get_by_role("button", name="Taken")).to_be_visible()
+
+    second.locator("summary", has_text="Skip").click()
+    second.get_by_label("Why?").fill("asleep")
+    second.get_by_role("button", name="Skip this dose").click()
+    expect(page.locator("li.dose").nth(1)).to_contain_text("Skipped")
+    expect(page.locator("li.dose").nth(1)).to_contain_text("asleep")
+
+    page.reload()  # what htmx showed is what was saved
+    expect(page.locator("li.dose").nth(1)).to_contain_text("asleep")
+    expect(page.locator("li.dose").nth(0).get_by_role("button", name="Taken")).to_be_visible()
