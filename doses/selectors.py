@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from doses.models import Dose, DoseStatus
 from doses.services import late_after
+from medications.models import Medication, Status
 from medications.recurrence import start_of_day
 from patients.models import Patient
 
@@ -53,6 +54,43 @@ def state_of(dose: Dose, now: dt.datetime) -> str:
     if dose.scheduled_for > now + DUE_SOON:
         return "upcoming"
     return "due" if dose.scheduled_for >= now - late_after() else "overdue"
+
+
+@dataclass
+class AsNeeded:
+    medication: Medication
+    given_today: list[dt.datetime]
+    next_allowed: dt.datetime | None
+
+
+def as_needed(patient: Patient, now: dt.datetime) -> list[AsNeeded]:
+    """Active as-needed medications, with today's doses and when the next is allowed
+    (two queries whatever their number)."""
+    from doses.services import prn_next_allowed
+
+    medications = list(
+        Medication.objects.filter(patient=patient, is_prn=True, status=Status.ACTIVE).order_by(
+            "name"
+        )
+    )
+    recent = Dose.objects.filter(
+        medication__in=medications,
+        schedule__isnull=True,
+        status=DoseStatus.TAKEN,
+        taken_at__gt=now - dt.timedelta(hours=24),
+    ).values_list("medication_id", "taken_at")
+    by_medication: dict[object, list[dt.datetime]] = {}
+    for medication_id, taken_at in recent:
+        if taken_at is not None:
+            by_medication.setdefault(medication_id, []).append(taken_at)
+    return [
+        AsNeeded(
+            m,
+            sorted(by_medication.get(m.pk, [])),
+            prn_next_allowed(m, now, by_medication.get(m.pk, []))[0],
+        )
+        for m in medications
+    ]
 
 
 def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:

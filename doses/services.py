@@ -124,3 +124,112 @@ def doses_sweep_missed(*, now: dt.datetime) -> int:
         return Dose.objects.filter(
             status=DoseStatus.PENDING, scheduled_for__lt=now - missed_after()
         ).update(status=DoseStatus.MISSED, updated_at=now)
+
+
+class LimitReached(Exception):
+    """An as-needed dose now would break its limits; ``next_allowed`` says when it won't."""
+
+    def __init__(self, next_allowed: dt.datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.next_allowed = next_allowed
+        self.reason = reason
+
+
+def prn_next_allowed(
+    medication: Medication, now: dt.datetime, given: list[dt.datetime] | None = None
+) -> tuple[dt.datetime | None, str]:
+    """When the next as-needed dose is allowed, and which limit says so (None: now).
+
+    The 24 hours are a sliding window of real time (not a calendar day), so
+    midnight and DST changes move nothing. ``given``: the doses taken in the
+    last 24 hours, when the caller has them already.
+    """
+    from django.utils.translation import gettext as _
+
+    window = now - dt.timedelta(hours=24)
+    if given is None:
+        given = [
+            at
+            for at in Dose.objects.filter(
+                medication=medication,
+                schedule__isnull=True,
+                status=DoseStatus.TAKEN,
+                taken_at__gt=window,
+            ).values_list("taken_at", flat=True)
+            if at is not None
+        ]
+    given = sorted(at for at in given if at > window)
+    candidates: list[tuple[dt.datetime, str]] = []
+    if medication.prn_max_per_day and len(given) >= medication.prn_max_per_day:
+        oldest_counted = given[len(given) - medication.prn_max_per_day]
+        candidates.append(
+            (
+                oldest_counted + dt.timedelta(hours=24),
+                _("at most %(n)s doses in 24 hours") % {"n": medication.prn_max_per_day},
+            )
+        )
+    if medication.prn_min_interval_hours and given:
+        gap = dt.timedelta(hours=float(medication.prn_min_interval_hours))
+        if given[-1] + gap > now:
+            candidates.append(
+                (
+                    given[-1] + gap,
+                    _("at least %(h)s hours apart")
+                    % {"h": medication.prn_min_interval_hours.normalize()},
+                )
+            )
+    if not candidates:
+        return None, ""
+    return max(candidates)
+
+
+@transaction.atomic
+def prn_dose_record(
+    *,
+    patient: Patient,
+    actor: User,
+    medication_id: uuid.UUID,
+    form_token: uuid.UUID | None = None,
+    override_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Dose:
+    """Give an as-needed dose now, within its limits unless a primary overrides them.
+
+    The medication row is locked, so two people giving a dose at once are
+    counted one after the other; the form's token is the dose's id, so a
+    double submit records one dose.
+    """
+    from django.utils.translation import gettext as _
+
+    from medtrack.db import AlreadyCreated, insert_once
+
+    if not can(patient, Area.DOSES, Level.WRITE):
+        raise PermissionDenied
+    now = now or timezone.now()
+    medication = Medication.objects.select_for_update().get(
+        pk=medication_id, patient=patient, is_prn=True, status="active"
+    )
+    if form_token and Dose.objects.filter(pk=form_token, patient=patient).exists():
+        raise AlreadyCreated(form_token)
+    next_allowed, reason = prn_next_allowed(medication, now)
+    override_reason = override_reason.strip()
+    if next_allowed is not None:
+        if not override_reason:
+            raise LimitReached(next_allowed, reason)
+        if not can(patient, Area.PATIENT, Level.MANAGE):
+            raise PermissionDenied  # only a primary caregiver may override
+    dose = Dose(
+        id=form_token or uuid.uuid4(),
+        patient=patient,
+        medication=medication,
+        status=DoseStatus.TAKEN,
+        taken_at=now,
+        amount=medication.dose_amount,
+        recorded_by=actor,
+        notes=_("Limit overridden: %(reason)s") % {"reason": override_reason}
+        if next_allowed is not None
+        else "",
+    )
+    insert_once(dose)
+    _stock(medication.pk, -dose.amount)
+    return dose

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from doses import selectors, services
+from medications.models import Medication
+from medtrack.db import AlreadyCreated
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -19,12 +22,16 @@ from patients.models import Patient
 @patient_view(Area.DOSES)
 @require_GET
 def today(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    day, rows = selectors.today(patient, timezone.now())
+    now = timezone.now()
+    day, rows = selectors.today(patient, now)
     context = {
         "patient": patient,
         "day": day,
         "rows": rows,
+        "as_needed": selectors.as_needed(patient, now),
         "can_record": can(patient, Area.DOSES, Level.WRITE),
+        "is_primary": can(patient, Area.PATIENT, Level.MANAGE),
+        "form_token": uuid.uuid4(),
     }
     return render(request, "doses/today.html", context)
 
@@ -81,4 +88,41 @@ def record(
         return render(request, "doses/includes/_row.html", context)
     if notice:
         messages.warning(request, notice)
+    return redirect("doses:today", patient_id=patient.pk)
+
+
+@patient_view(Area.DOSES, Level.WRITE)
+@require_POST
+def give_now(
+    request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
+) -> HttpResponse:
+    """Record an as-needed dose now, or say when the next one is allowed."""
+    try:
+        token = uuid.UUID(request.POST.get("form_token", ""))
+    except ValueError:
+        token = None
+    override = request.POST.get("override_reason", "").replace("\x00", "")[:200]
+    try:
+        services.prn_dose_record(
+            patient=patient,
+            actor=request.user,
+            medication_id=medication_id,
+            form_token=token,
+            override_reason=override,
+        )
+    except services.LimitReached as limit:
+        at = limit.next_allowed.astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M")
+        messages.warning(
+            request,
+            _("Not yet: %(rule)s. The next dose is allowed at %(at)s.")
+            % {"rule": limit.reason, "at": at},
+        )
+    except PermissionDenied:
+        messages.error(request, _("Only a primary caregiver can give a dose beyond its limit."))
+    except AlreadyCreated:
+        messages.info(request, _("This dose was already recorded."))
+    except Medication.DoesNotExist:
+        raise Http404 from None
+    else:
+        messages.success(request, _("Dose recorded."))
     return redirect("doses:today", patient_id=patient.pk)

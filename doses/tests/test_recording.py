@@ -136,9 +136,14 @@ def test_today_runs_a_fixed_number_of_queries(
 ) -> None:
     for number in range(count - 1):
         add_medication(primary, patient, name=f"Extra {number:02}")
+        add_medication(
+            primary, patient, name=f"As needed {number:02}", is_prn=True, prn_max_per_day=4
+        )
+    add_medication(primary, patient, name="Painkiller", is_prn=True, prn_max_per_day=4)
     client.force_login(primary)
-    # session, user, savepoint, app.user_id, patient, access log, doses, app.user_id, release
-    with django_assert_num_queries(9):
+    # session, user, savepoint, app.user_id, patient, access log, doses, as-needed
+    # medications, their last 24 hours, app.user_id, release
+    with django_assert_num_queries(11):
         response = client.get(reverse("doses:today", args=[patient.pk]))
     assert response.content.decode().count('class="dose dose-') == 2 * count
 
@@ -180,3 +185,107 @@ def test_ten_caregivers_pressing_taken_at_once_make_one_record() -> None:
     assert sorted(outcomes) == ["already"] * 9 + ["recorded"]
     with system_context("test"):
         assert Dose.objects.get(pk=dose.pk).status == "taken"
+
+
+class TestAsNeeded:
+    """Paracetamol: at most 4 in 24 hours, at least 6 hours apart."""
+
+    @pytest.fixture
+    def paracetamol(self, patient: Patient, primary: User) -> Medication:
+        return add_medication(
+            primary,
+            patient,
+            name="Paracetamol",
+            is_prn=True,
+            prn_max_per_day=4,
+            prn_min_interval_hours=Decimal(6),
+        )
+
+    def give(self, client: Client, patient: Patient, medication: Medication, **data: str):
+        client.force_login(
+            User.objects.get(pk=client.session["_auth_user_id"])
+        )  # sessions last 12 h
+        return client.post(
+            reverse("doses:give_now", args=[patient.pk, medication.pk]),
+            {"form_token": str(uuid.uuid4()), **data},
+            follow=True,
+        )
+
+    def given(self, medication: Medication) -> int:
+        with system_context("test"):
+            return Dose.objects.filter(medication=medication, status="taken").count()
+
+    def test_the_interval_is_enforced_to_the_minute(
+        self,
+        client: Client,
+        patient: Patient,
+        secondary: User,
+        paracetamol: Medication,
+        time_machine,
+    ) -> None:
+        client.force_login(secondary)
+        self.give(client, patient, paracetamol)
+        time_machine.move_to(dt.datetime(2026, 11, 25, 14, 2, tzinfo=MADRID), tick=False)
+        refused = self.give(client, patient, paracetamol).content.decode()
+        time_machine.move_to(dt.datetime(2026, 11, 25, 14, 3, tzinfo=MADRID), tick=False)
+        self.give(client, patient, paracetamol)
+
+        assert "Not yet: at least 6 hours apart. The next dose is allowed at 14:03." in refused
+        assert self.given(paracetamol) == 2
+
+    def test_the_daily_maximum_is_a_sliding_24_hours_across_midnight(
+        self,
+        client: Client,
+        patient: Patient,
+        secondary: User,
+        paracetamol: Medication,
+        time_machine,
+    ) -> None:
+        client.force_login(secondary)
+        for hour in (8, 14, 20):
+            time_machine.move_to(dt.datetime(2026, 11, 25, hour, 3, tzinfo=MADRID), tick=False)
+            self.give(client, patient, paracetamol)
+        time_machine.move_to(dt.datetime(2026, 11, 26, 2, 3, tzinfo=MADRID), tick=False)
+        self.give(client, patient, paracetamol)  # the fourth, after midnight
+        time_machine.move_to(dt.datetime(2026, 11, 26, 8, 2, tzinfo=MADRID), tick=False)
+        refused = self.give(client, patient, paracetamol).content.decode()
+        time_machine.move_to(dt.datetime(2026, 11, 26, 8, 4, tzinfo=MADRID), tick=False)
+        self.give(client, patient, paracetamol)  # 08:03 yesterday has left the window
+
+        assert "at most 4 doses in 24 hours. The next dose is allowed at 08:03." in refused
+        assert self.given(paracetamol) == 5
+
+    def test_only_a_primary_overrides_and_the_reason_is_kept(
+        self,
+        client: Client,
+        patient: Patient,
+        primary: User,
+        secondary: User,
+        paracetamol: Medication,
+    ) -> None:
+        client.force_login(secondary)
+        self.give(client, patient, paracetamol)
+        refused = self.give(
+            client, patient, paracetamol, override_reason="doctor said so"
+        ).content.decode()
+        assert "Only a primary caregiver" in refused
+        client.force_login(primary)
+        page = client.get(reverse("doses:today", args=[patient.pk])).content.decode()
+        assert "Give it anyway?" in page
+        self.give(client, patient, paracetamol, override_reason="fever of 40, GP agreed")
+        with system_context("test"):
+            notes = list(
+                Dose.objects.filter(medication=paracetamol).values_list("notes", flat=True)
+            )
+        assert "Limit overridden: fever of 40, GP agreed" in notes
+        assert self.given(paracetamol) == 2
+
+    def test_a_double_submit_records_one_dose(
+        self, client: Client, patient: Patient, secondary: User, paracetamol: Medication
+    ) -> None:
+        client.force_login(secondary)
+        token = str(uuid.uuid4())
+        self.give(client, patient, paracetamol, form_token=token)
+        again = self.give(client, patient, paracetamol, form_token=token).content.decode()
+        assert "already recorded" in again
+        assert self.given(paracetamol) == 1
