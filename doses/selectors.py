@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
@@ -107,3 +109,83 @@ def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:
         .order_by("scheduled_for", "medication__name")
     )
     return day, [Row(dose, state_of(dose, now)) for dose in doses]
+
+
+WINDOWS = (7, 30, 90)
+
+
+@dataclass
+class Adherence:
+    """taken ÷ (taken + missed + skipped) over doses whose time has passed (DESIGN.md)."""
+
+    taken: int = 0
+    skipped: int = 0
+    missed: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.taken + self.skipped + self.missed
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.taken / self.counted) if self.counted else None
+
+
+@dataclass
+class AdherenceRow:
+    name: str
+    windows: dict[int, Adherence]
+
+
+def adherence(patient: Patient, now: dt.datetime) -> tuple[AdherenceRow, list[AdherenceRow]]:
+    """Overall and per-medication adherence over 7, 30 and 90 days (one query).
+
+    As-needed doses are left out; a skip is shown on its own as well as counted.
+    """
+    from django.db.models import Count, Q
+
+    counts = {
+        f"{status}{days}": Count(
+            "pk", filter=Q(status=status, scheduled_for__gte=now - dt.timedelta(days=days))
+        )
+        for status in ("taken", "skipped", "missed")
+        for days in WINDOWS
+    }
+    rows: Any = (
+        Dose.objects.filter(
+            patient=patient,
+            schedule__isnull=False,
+            scheduled_for__gte=now - dt.timedelta(days=max(WINDOWS)),
+            scheduled_for__lt=now,
+        )
+        .values("medication__name")
+        .annotate(**counts)
+        .order_by("medication__name")
+    )
+    overall = AdherenceRow("", {days: Adherence() for days in WINDOWS})
+    per_medication = []
+    for row in rows:
+        windows = {
+            days: Adherence(row[f"taken{days}"], row[f"skipped{days}"], row[f"missed{days}"])
+            for days in WINDOWS
+        }
+        per_medication.append(AdherenceRow(row["medication__name"], windows))
+        for days, value in windows.items():
+            total = overall.windows[days]
+            total.taken += value.taken
+            total.skipped += value.skipped
+            total.missed += value.missed
+    return overall, per_medication
+
+
+def needing_refill(patient_ids: list[uuid.UUID]) -> Any:
+    """Active medications at or below their refill level (the notifications issue uses this)."""
+    from django.db.models import F
+
+    return Medication.objects.filter(
+        patient_id__in=patient_ids,
+        status=Status.ACTIVE,
+        quantity_on_hand__isnull=False,
+        refill_threshold__isnull=False,
+        quantity_on_hand__lte=F("refill_threshold"),
+    ).order_by("name")

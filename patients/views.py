@@ -50,6 +50,18 @@ def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "patients/form.html", {"form": form, "creating": True})
 
 
+def _care_summary(patient: Patient) -> dict[str, object]:
+    """Adherence and refills, for members who may see doses and medications."""
+    from doses import selectors as doses
+
+    summary: dict[str, object] = {}
+    if can(patient, Area.DOSES, Level.READ):
+        summary["adherence"], summary["adherence_rows"] = doses.adherence(patient, timezone.now())
+    if can(patient, Area.MEDICATIONS, Level.READ):
+        summary["refills"] = doses.needing_refill([patient.pk])
+    return summary
+
+
 @patient_view(Area.PATIENT)
 @require_GET
 def patient_detail(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
@@ -59,6 +71,7 @@ def patient_detail(request: AuthenticatedHttpRequest, patient: Patient) -> HttpR
         "can_edit": can(patient, Area.PATIENT, Level.WRITE),
         "can_delete": can(patient, Area.PATIENT, Level.MANAGE),
         "can_see_activity": can(patient, Area.ACTIVITY, Level.READ),
+        **_care_summary(patient),
     }
     return render(request, "patients/detail.html", context)
 

@@ -142,8 +142,9 @@ class TestDetail:
         self, client: Client, patient: Patient, primary: User, django_assert_num_queries
     ) -> None:
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, patient+membership, access log, team, restore, release
-        with django_assert_num_queries(9):
+        # session, user, savepoint, app.user_id, patient+membership, access log, team,
+        # adherence, refills, restore, release
+        with django_assert_num_queries(11):
             client.get(reverse("patients:detail", args=[patient.pk]))
 
 
