@@ -189,3 +189,51 @@ def needing_refill(patient_ids: list[uuid.UUID]) -> Any:
         refill_threshold__isnull=False,
         quantity_on_hand__lte=F("refill_threshold"),
     ).order_by("name")
+
+
+HISTORY_PAGE = 50
+
+
+@dataclass
+class HistoryPage:
+    doses: list[Any]  # Dose, annotated with ``at``
+    next_cursor: str | None
+
+
+def history(
+    patient: Patient,
+    *,
+    medication_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    size: int = HISTORY_PAGE,
+) -> HistoryPage:
+    """Recorded doses, newest first, by keyset ("older than this"), so a page costs
+    the same with a year of history or ten."""
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+
+    doses = (
+        Dose.objects.filter(patient=patient)
+        .exclude(status=DoseStatus.PENDING)
+        .annotate(at=Coalesce("scheduled_for", "taken_at"))
+        .select_related("medication", "recorded_by")
+    )
+    if medication_id:
+        doses = doses.filter(medication_id=medication_id)
+    position = _decode(cursor) if cursor else None
+    if position:
+        at, pk = position
+        doses = doses.filter(at__lte=at).filter(Q(at__lt=at) | Q(pk__lt=pk))
+    found = list(doses.order_by("-at", "-pk")[: size + 1])
+    more = len(found) > size
+    found = found[:size]
+    last = found[-1] if found else None
+    return HistoryPage(found, f"{last.at.isoformat()}|{last.pk}" if more and last else None)
+
+
+def _decode(cursor: str) -> tuple[dt.datetime, uuid.UUID] | None:
+    at, _, pk = cursor.partition("|")
+    try:
+        return dt.datetime.fromisoformat(at), uuid.UUID(pk)
+    except ValueError:
+        return None

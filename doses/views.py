@@ -126,3 +126,27 @@ def give_now(
     else:
         messages.success(request, _("Dose recorded."))
     return redirect("doses:today", patient_id=patient.pk)
+
+
+@patient_view(Area.DOSES)
+@require_GET
+def history(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """What was given, skipped or missed, newest first, by day; filter by medication."""
+    try:
+        medication_id = (
+            uuid.UUID(request.GET.get("medication", "")) if request.GET.get("medication") else None
+        )
+    except ValueError:
+        medication_id = None
+    page = selectors.history(
+        patient, medication_id=medication_id, cursor=request.GET.get("before")
+    )
+    context = {
+        "patient": patient,
+        "page": page,
+        "medications": Medication.objects.filter(patient=patient)
+        .order_by("name")
+        .only("pk", "name"),
+        "medication_id": str(medication_id or ""),
+    }
+    return render(request, "doses/history.html", context)

@@ -289,3 +289,34 @@ class TestAsNeeded:
         again = self.give(client, patient, paracetamol, form_token=token).content.decode()
         assert "already recorded" in again
         assert self.given(paracetamol) == 1
+
+
+@pytest.mark.parametrize("extra", [1, 60])
+def test_history_pages_back_in_a_fixed_number_of_queries(
+    client: Client, patient: Patient, primary: User, extra: int, django_assert_num_queries
+) -> None:
+    medication = add_medication(primary, patient, name="Old pills")
+    with system_context("test"):
+        Dose.objects.bulk_create(
+            Dose(
+                patient=patient,
+                medication=medication,
+                status="missed",
+                amount=Decimal(1),
+                scheduled_for=dt.datetime(2026, 11, 1, tzinfo=MADRID) - dt.timedelta(hours=n),
+            )
+            for n in range(extra)
+        )
+    client.force_login(primary)
+    url = reverse("doses:history", args=[patient.pk])
+    # session, user, savepoint, app.user_id, patient, access log, doses, medications, app.user_id, release
+    with django_assert_num_queries(10):
+        first = client.get(url).context["page"]
+    seen = [d.pk for d in first.doses]
+    cursor = first.next_cursor
+    while cursor:
+        page = client.get(url, {"before": cursor}).context["page"]
+        seen += [d.pk for d in page.doses]
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == extra + 1  # and the fixture's taken dose
+    assert client.get(url, {"before": "garbage"}).status_code == 200
