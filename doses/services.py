@@ -145,6 +145,7 @@ def prn_next_allowed(
     last 24 hours, when the caller has them already.
     """
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     window = now - dt.timedelta(hours=24)
     if given is None:
@@ -160,14 +161,12 @@ def prn_next_allowed(
         ]
     given = sorted(at for at in given if at > window)
     candidates: list[tuple[dt.datetime, str]] = []
-    if medication.prn_max_per_day and len(given) >= medication.prn_max_per_day:
-        oldest_counted = given[len(given) - medication.prn_max_per_day]
-        candidates.append(
-            (
-                oldest_counted + dt.timedelta(hours=24),
-                _("at most %(n)s doses in 24 hours") % {"n": medication.prn_max_per_day},
-            )
-        )
+    limit = medication.prn_max_per_day
+    if limit and len(given) >= limit:
+        rule = ngettext(
+            "at most %(n)s dose in 24 hours", "at most %(n)s doses in 24 hours", limit
+        ) % {"n": limit}
+        candidates.append((given[len(given) - limit] + dt.timedelta(hours=24), rule))
     if medication.prn_min_interval_hours and given:
         gap = dt.timedelta(hours=float(medication.prn_min_interval_hours))
         if given[-1] + gap > now:

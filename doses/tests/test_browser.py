@@ -14,6 +14,7 @@ def test_taken_undo_and_skip_on_the_today_page(live_server, page: Page) -> None:
     ana = make_user("ana@example.com", "Ana García")
     patient = make_patient(ana, "Rosa García", timezone="UTC")
     add_medication(ana, patient, name="Metformin")
+    add_medication(ana, patient, name="Paracetamol", is_prn=True, prn_max_per_day=1)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("E-mail").fill("ana@example.com")
@@ -36,3 +37,11 @@ def test_taken_undo_and_skip_on_the_today_page(live_server, page: Page) -> None:
     page.reload()  # what htmx showed is what was saved
     expect(page.locator("li.dose").nth(1)).to_contain_text("asleep")
     expect(page.locator("li.dose").nth(0).get_by_role("button", name="Taken")).to_be_visible()
+
+    as_needed = page.get_by_role("region", name="As needed")
+    as_needed.get_by_role("button", name="Give a dose now").click()
+    expect(page.get_by_role("status")).to_contain_text("Dose recorded")
+    page.get_by_role("region", name="As needed").get_by_role(
+        "button", name="Give a dose now"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("Not yet: at most 1 dose in 24 hours")

@@ -320,3 +320,40 @@ def test_history_pages_back_in_a_fixed_number_of_queries(
         cursor = page.next_cursor
     assert len(seen) == len(set(seen)) == extra + 1  # and the fixture's taken dose
     assert client.get(url, {"before": "garbage"}).status_code == 200
+
+
+def test_the_24_hours_are_real_hours_across_the_autumn_clock_change(
+    patient: Patient, primary: User
+) -> None:
+    """Madrid falls back at 03:00 on 25 October 2026: that day has 25 hours."""
+    medication = add_medication(
+        primary,
+        patient,
+        name="Ibuprofen",
+        is_prn=True,
+        prn_max_per_day=2,
+        prn_min_interval_hours=Decimal(1),
+    )
+    # Real-time arithmetic happens in UTC (aware datetimes in one zone add wall-clock time).
+    first = dt.datetime(2026, 10, 25, 0, 30, tzinfo=MADRID).astimezone(dt.UTC)  # 00:30 CEST
+    with system_context("test"):
+        Dose.objects.create(
+            patient=patient, medication=medication, status="taken", taken_at=first, amount=1
+        )
+        Dose.objects.create(
+            patient=patient,
+            medication=medication,
+            status="taken",
+            taken_at=first + dt.timedelta(hours=5),
+            amount=1,
+        )
+        medication.refresh_from_db()
+        next_allowed, rule = services.prn_next_allowed(
+            medication, first + dt.timedelta(hours=23, minutes=59)
+        )
+
+    assert next_allowed == first + dt.timedelta(hours=24)
+    assert (
+        next_allowed.astimezone(MADRID).strftime("%d %H:%M %Z") == "25 23:30 CET"
+    )  # on the wall clock
+    assert rule == "at most 2 doses in 24 hours"
