@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from conftest import PASSWORD, add_medication, make_patient, make_user
+from doses.models import Dose
+from medications.models import MedicationSchedule
+from medtrack.rls import system_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,3 +51,34 @@ def test_taken_undo_and_skip_on_the_today_page(live_server, page: Page) -> None:
         "button", name="Give a dose now"
     ).click()
     expect(page.get_by_role("status")).to_contain_text("Not yet: at most 1 dose in 24 hours")
+
+
+def test_recording_a_due_dose_changes_adherence(live_server, page: Page) -> None:
+    ana = make_user("ana@example.com", "Ana García")
+    patient = make_patient(ana, "Rosa García", timezone="UTC")
+    medication = add_medication(ana, patient, name="Metformin")
+    with system_context("test"):
+        schedule = MedicationSchedule.objects.get(medication=medication)
+        Dose.objects.filter(medication=medication).delete()  # one dose, whatever the hour
+        Dose.objects.create(  # due ten minutes ago, so its time has passed
+            patient=patient,
+            medication=medication,
+            schedule=schedule,
+            amount=1,
+            scheduled_for=timezone.now() - dt.timedelta(minutes=10),
+        )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail").fill("ana@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    adherence = page.get_by_role("region", name="Doses taken")
+    expect(adherence.get_by_role("row", name="All medications")).to_contain_text("—")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/doses/")
+    page.locator("li.dose-due").get_by_role("button", name="Taken").click()
+    expect(page.locator("li.dose-taken")).to_contain_text("by Ana García")
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    expect(
+        page.get_by_role("region", name="Doses taken").get_by_role("row", name="All medications")
+    ).to_contain_text("100%")
