@@ -65,7 +65,10 @@ def test_recording_a_due_dose_changes_adherence(live_server, page: Page) -> None
             medication=medication,
             schedule=schedule,
             amount=1,
-            scheduled_for=timezone.now() - dt.timedelta(minutes=10),
+            scheduled_for=max(  # and still today, even just after midnight
+                timezone.now() - dt.timedelta(minutes=10),
+                timezone.now().replace(hour=0, minute=0, second=1, microsecond=0),
+            ),
         )
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("E-mail").fill("ana@example.com")
