@@ -6,3 +6,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medtrack.settings")
 application = get_asgi_application()
+
+from medtrack.checks import refuse_to_start_without_secrets  # noqa: E402
+
+refuse_to_start_without_secrets()

@@ -45,6 +45,43 @@ def role_problems(
     return errors
 
 
+def production_problems() -> list[Error]:
+    if settings.DEVELOPMENT:
+        return []
+    errors = []
+    if settings.SECRET_KEY_MISSING:
+        errors.append(
+            Error(
+                "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.",
+                hint="Generate one: python -c 'import secrets; print(secrets.token_urlsafe(60))'",
+                id="medtrack.E006",
+            )
+        )
+    if not settings.ALLOWED_HOSTS:
+        errors.append(
+            Error(
+                "ALLOWED_HOSTS must be set when DEBUG is off, e.g. medtrack.example.",
+                hint="A comma-separated list of the host names this site answers to.",
+                id="medtrack.E007",
+            )
+        )
+    return errors
+
+
+@register()
+def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    return list(production_problems())
+
+
+def refuse_to_start_without_secrets() -> None:
+    """Called by the WSGI/ASGI entry points: production never serves without its secrets."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    problems = production_problems()
+    if problems:
+        raise ImproperlyConfigured(" ".join(problem.msg for problem in problems))
+
+
 @register(deploy=True)
 def check_site_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Links in e-mails (invitations) need the site's public address."""

@@ -13,17 +13,18 @@ from django.core.exceptions import ImproperlyConfigured
 from medtrack.env import env_bool, env_int, env_list, env_secret
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    """Import the settings in a fresh interpreter (outside pytest, so not in test mode)."""
+def load_settings(code: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """Start the app's WSGI entry point in a fresh interpreter (outside pytest, so not in
+    test mode) and print two settings."""
     clean = {
         k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
     }
+    code = code or (
+        "import medtrack.wsgi; from django.conf import settings as s; "
+        'print(s.DEBUG, getattr(s, "SECURE_SSL_REDIRECT", False))'
+    )
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            'import medtrack.settings as s; print(s.DEBUG, getattr(s, "SECURE_SSL_REDIRECT", False))',
-        ],
+        [sys.executable, "-c", code],
         cwd=settings.BASE_DIR,
         env={**clean, **env},
         capture_output=True,
@@ -48,6 +49,24 @@ def test_production_starts_with_both_and_secure_defaults() -> None:
     result = load_settings(SECRET_KEY="x" * 50, ALLOWED_HOSTS="medtrack.example")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_the_system_checks_stop_commands_like_migrate_in_production_without_secrets() -> None:
+    result = load_settings(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('check')"
+    )
+    assert result.returncode != 0
+    assert "medtrack.E006" in result.stderr
+    assert "medtrack.E007" in result.stderr
+
+
+def test_tooling_that_needs_no_secret_still_runs_in_production_mode() -> None:
+    result = load_settings(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('makemigrations', '--check', '--dry-run', verbosity=0)"
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_development_keeps_a_generated_secret_under_var() -> None:
