@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, register
 from django.db import DatabaseError, connections
 
 FIX = (
@@ -68,8 +68,10 @@ def production_problems() -> list[Error]:
     return errors
 
 
-@register()
+@register(Tags.database)  # migrate, check --database
+@register(deploy=True)  # check --deploy
 def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Refuse to migrate or deploy without secrets; makemigrations and the like still run."""
     return list(production_problems())
 
 

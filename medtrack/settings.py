@@ -37,9 +37,9 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-# Production without these refuses to start: the WSGI/ASGI entry points and
-# every command that runs system checks (runserver, migrate, check) stop with
-# medtrack.E006/E007. Tooling that needs neither (makemigrations) still works.
+# Production without these refuses to start: the WSGI/ASGI entry points,
+# migrate and check --deploy stop with medtrack.E006/E007. Tooling that needs
+# neither (makemigrations) still works.
 SECRET_KEY = env_secret("SECRET_KEY") or (_development_secret_key() if DEVELOPMENT else "")
 #: (Django refuses to even read an empty SECRET_KEY, so the check reads this.)
 SECRET_KEY_MISSING = not SECRET_KEY

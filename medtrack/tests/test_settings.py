@@ -54,7 +54,7 @@ def test_production_starts_with_both_and_secure_defaults() -> None:
 def test_the_system_checks_stop_commands_like_migrate_in_production_without_secrets() -> None:
     result = load_settings(
         "import django; django.setup(); from django.core.management import call_command; "
-        "call_command('check')"
+        "call_command('check', databases=['default'])"
     )
     assert result.returncode != 0
     assert "medtrack.E006" in result.stderr
