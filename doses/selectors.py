@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,8 @@ def state_of(dose: Dose, now: dt.datetime) -> str:
         return "late" if late else "taken"
     if dose.status in (DoseStatus.SKIPPED, DoseStatus.MISSED):
         return str(dose.status)
-    assert dose.scheduled_for is not None
+    if dose.scheduled_for is None:  # an as-needed dose not yet given: never shown as a row
+        return "due"
     if dose.scheduled_for > now + DUE_SOON:
         return "upcoming"
     return "due" if dose.scheduled_for >= now - late_after() else "overdue"
@@ -63,6 +64,8 @@ class AsNeeded:
     medication: Medication
     given_today: list[dt.datetime]
     next_allowed: dt.datetime | None
+    #: One-time token for this medication's "Give a dose now" form.
+    token: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 def as_needed(patient: Patient, now: dt.datetime) -> list[AsNeeded]:
@@ -158,9 +161,9 @@ def adherence(patient: Patient, now: dt.datetime) -> tuple[AdherenceRow, list[Ad
             scheduled_for__gte=now - dt.timedelta(days=max(WINDOWS)),
             scheduled_for__lt=now,
         )
-        .values("medication__name")
+        .values("medication_id", "medication__name")
         .annotate(**counts)
-        .order_by("medication__name")
+        .order_by("medication__name", "medication_id")
     )
     overall = AdherenceRow("", {days: Adherence() for days in WINDOWS})
     per_medication = []
@@ -227,6 +230,9 @@ def history(
     found = list(doses.order_by("-at", "-pk")[: size + 1])
     more = len(found) > size
     found = found[:size]
+    zone = ZoneInfo(patient.timezone)
+    for dose in found:
+        dose.local_day = dose.at.astimezone(zone).date()  # type: ignore[attr-defined]  # the patient's day
     last = found[-1] if found else None
     return HistoryPage(found, f"{last.at.isoformat()}|{last.pk}" if more and last else None)
 

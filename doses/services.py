@@ -35,10 +35,11 @@ class AlreadyRecorded(Exception):
 def _locked_dose(patient: Patient, dose_id: uuid.UUID) -> Dose:
     if not can(patient, Area.DOSES, Level.WRITE):
         raise PermissionDenied
+    # Scheduled doses only: as-needed doses are given with prn_dose_record.
     return (
         Dose.objects.select_for_update(of=("self",))
         .select_related("recorded_by")
-        .get(pk=dose_id, patient=patient)
+        .get(pk=dose_id, patient=patient, scheduled_for__isnull=False)
     )
 
 
@@ -208,7 +209,7 @@ def prn_dose_record(
     medication = Medication.objects.select_for_update().get(
         pk=medication_id, patient=patient, is_prn=True, status="active"
     )
-    if form_token and Dose.objects.filter(pk=form_token, patient=patient).exists():
+    if form_token and Dose.objects.filter(pk=form_token, medication=medication).exists():
         raise AlreadyCreated(form_token)
     next_allowed, reason = prn_next_allowed(medication, now)
     override_reason = override_reason.strip()

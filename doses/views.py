@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from doses import selectors, services
+from doses.models import Dose
 from medications.models import Medication
 from medtrack.db import AlreadyCreated
 from medtrack.types import AuthenticatedHttpRequest
@@ -31,7 +32,6 @@ def today(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "as_needed": selectors.as_needed(patient, now),
         "can_record": can(patient, Area.DOSES, Level.WRITE),
         "is_primary": can(patient, Area.PATIENT, Level.MANAGE),
-        "form_token": uuid.uuid4(),
     }
     return render(request, "doses/today.html", context)
 
@@ -60,6 +60,7 @@ def record(
     """Taken / Skip / Undo. htmx swaps the row; without JavaScript it redirects back."""
     action = request.POST.get("action", "")
     notice = ""
+    dose: Dose | None
     try:
         if action == "taken":
             dose = services.dose_take(patient=patient, actor=request.user, dose_id=dose_id)
@@ -77,7 +78,12 @@ def record(
     except services.AlreadyRecorded as error:
         notice, dose = _already_text(error, patient), error.dose
     except ValidationError as error:
-        notice, dose = error.messages[0], None
+        notice = error.messages[0]
+        dose = (
+            Dose.objects.select_related("medication", "recorded_by")
+            .filter(pk=dose_id, patient=patient, scheduled_for__isnull=False)
+            .first()
+        )
     except services.Dose.DoesNotExist:
         from django.http import Http404
 

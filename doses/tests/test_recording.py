@@ -357,3 +357,74 @@ def test_the_24_hours_are_real_hours_across_the_autumn_clock_change(
         next_allowed.astimezone(MADRID).strftime("%d %H:%M %Z") == "25 23:30 CET"
     )  # on the wall clock
     assert rule == "at most 2 doses in 24 hours"
+
+
+def test_errors_under_htmx_come_back_inside_the_row(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    _, evening = todays(patient)
+    client.force_login(primary)
+    response = client.post(
+        reverse("doses:record", args=[patient.pk, evening.pk]),
+        {"action": "skip", "reason": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    content = response.content.decode()
+    assert "Say briefly why" in content
+    assert "<html" not in content
+
+
+def test_as_needed_doses_are_not_undone_through_the_row_endpoint(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    paracetamol = add_medication(
+        primary, patient, name="Paracetamol", is_prn=True, prn_max_per_day=4
+    )
+    client.force_login(primary)
+    client.post(
+        reverse("doses:give_now", args=[patient.pk, paracetamol.pk]),
+        {"form_token": str(uuid.uuid4())},
+    )
+    with system_context("test"):
+        given = Dose.objects.get(medication=paracetamol)
+    response = client.post(
+        reverse("doses:record", args=[patient.pk, given.pk]),
+        {"action": "undo"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 404
+    assert fresh(given).status == "taken"
+
+
+def test_each_as_needed_medication_gets_its_own_form_token(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    add_medication(primary, patient, name="Paracetamol", is_prn=True, prn_max_per_day=4)
+    add_medication(primary, patient, name="Ibuprofen", is_prn=True, prn_max_per_day=4)
+    client.force_login(primary)
+    page = client.get(reverse("doses:today", args=[patient.pk])).content.decode()
+    import re
+
+    tokens = re.findall(r'name="form_token" value="([0-9a-f-]+)"', page)
+    assert len(tokens) == len(set(tokens)) == 2
+
+
+def test_history_groups_by_the_patients_day(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    medication = add_medication(primary, patient, name="Night pill")
+    with system_context("test"):
+        Dose.objects.create(
+            patient=patient,
+            medication=medication,
+            status="missed",
+            amount=Decimal(1),
+            scheduled_for=dt.datetime(2026, 11, 20, 0, 30, tzinfo=MADRID),  # 19 Nov in UTC
+        )
+    client.force_login(primary)
+    page = client.get(
+        reverse("doses:history", args=[patient.pk]), {"medication": str(medication.pk)}
+    )
+    content = page.content.decode()
+    assert "Friday 20 November 2026" in content
+    assert "Thursday 19 November 2026" not in content
