@@ -177,6 +177,14 @@ def staff(db: None) -> User:
 # -- Browser (pytest-playwright with Debian's Chromium) ---------------------------
 
 
+def browser_log_in(page: Any, base: str, email: str) -> None:
+    """Log in through the login page, as a caregiver would."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not os.path.exists(CHROMIUM):

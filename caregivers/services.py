@@ -28,7 +28,7 @@ from caregivers.models import (
     hash_token,
 )
 from medtrack.rls import system_context
-from patients.access import Area, Level, can
+from patients.access import Area, Level, require
 from patients.models import Patient
 
 #: Areas a primary may narrow for a member (DESIGN.md §B.8); values only lower the role's level.
@@ -70,11 +70,6 @@ def membership_bootstrap(*, patient: Patient, actor: User) -> PatientCaregiver:
     )
 
 
-def _require_manager(patient: Patient) -> None:
-    if not can(patient, Area.CAREGIVERS, Level.MANAGE):
-        raise PermissionDenied
-
-
 def clean_permissions(permissions: dict[str, Any] | None) -> dict[str, str]:
     """Keep only known areas narrowed to a known, lower level."""
     return {
@@ -102,7 +97,7 @@ def invitation_create(
     now: dt.datetime | None = None,
 ) -> CaregiverInvitation:
     """Invite ``email`` to the team; the e-mail goes out when the transaction commits."""
-    _require_manager(patient)
+    require(patient, Area.CAREGIVERS, Level.MANAGE)
     now = now or timezone.now()
     email = UserManager.normalize_email(email)
     if PatientCaregiver.objects.filter(
@@ -145,7 +140,7 @@ def invitation_resend(
     now: dt.datetime | None = None,
 ) -> None:
     """Send a fresh link (the old one stops working) and restart the validity period."""
-    _require_manager(patient)
+    require(patient, Area.CAREGIVERS, Level.MANAGE)
     _resend(invitation, patient, actor, now or timezone.now())
 
 
@@ -182,7 +177,7 @@ def _resend(
 
 @transaction.atomic
 def invitation_revoke(*, invitation: CaregiverInvitation, patient: Patient, actor: User) -> None:
-    _require_manager(patient)
+    require(patient, Area.CAREGIVERS, Level.MANAGE)
     CaregiverInvitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
         status=InvitationStatus.REVOKED, updated_at=timezone.now()
     )
@@ -302,7 +297,7 @@ def member_update(
     permissions: dict[str, Any] | None,
 ) -> None:
     """Change a member's role and narrowed permissions (primaries only)."""
-    _require_manager(patient)
+    require(patient, Area.CAREGIVERS, Level.MANAGE)
     primaries = _lock_active_primaries(patient)
     if actor.pk not in {p.caregiver_id for p in primaries}:
         raise PermissionDenied  # demoted meanwhile
@@ -319,7 +314,7 @@ def member_update(
 @transaction.atomic
 def member_remove(*, patient: Patient, actor: User, member: PatientCaregiver) -> None:
     """Take someone off the team (primaries only); their history stays."""
-    _require_manager(patient)
+    require(patient, Area.CAREGIVERS, Level.MANAGE)
     _deactivate(patient, member)
 
 

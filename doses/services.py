@@ -11,7 +11,6 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,7 +19,7 @@ from accounts.models import User
 from doses.models import Dose, DoseStatus
 from medications.models import Medication
 from medtrack.rls import system_context
-from patients.access import Area, Level, can
+from patients.access import Area, Level, require
 from patients.models import Patient
 
 
@@ -33,8 +32,7 @@ class AlreadyRecorded(Exception):
 
 
 def _locked_dose(patient: Patient, dose_id: uuid.UUID) -> Dose:
-    if not can(patient, Area.DOSES, Level.WRITE):
-        raise PermissionDenied
+    require(patient, Area.DOSES, Level.WRITE)
     # Scheduled doses only: as-needed doses are given with prn_dose_record.
     return (
         Dose.objects.select_for_update(of=("self",))
@@ -203,8 +201,7 @@ def prn_dose_record(
 
     from medtrack.db import AlreadyCreated, insert_once
 
-    if not can(patient, Area.DOSES, Level.WRITE):
-        raise PermissionDenied
+    require(patient, Area.DOSES, Level.WRITE)
     now = now or timezone.now()
     medication = Medication.objects.select_for_update().get(
         pk=medication_id, patient=patient, is_prn=True, status="active"
@@ -216,8 +213,7 @@ def prn_dose_record(
     if next_allowed is not None:
         if not override_reason:
             raise LimitReached(next_allowed, reason)
-        if not can(patient, Area.PATIENT, Level.MANAGE):
-            raise PermissionDenied  # only a primary caregiver may override
+        require(patient, Area.PATIENT, Level.MANAGE)  # only a primary may override
     dose = Dose(
         id=form_token or uuid.uuid4(),
         patient=patient,

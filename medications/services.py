@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,13 +24,8 @@ from doses import generation
 from medications.models import Medication, MedicationSchedule, Status
 from medications.recurrence import DAILY, start_of_day
 from medtrack.db import AlreadyCreated, insert_once
-from patients.access import Area, Level, can
+from patients.access import Area, Level, require
 from patients.models import Patient
-
-
-def _require_writer(patient: Patient) -> None:
-    if not can(patient, Area.MEDICATIONS, Level.WRITE):
-        raise PermissionDenied
 
 
 def _local_today(patient: Patient, now: dt.datetime) -> dt.date:
@@ -51,7 +46,7 @@ def medication_create(
     *, patient: Patient, actor: User, form_token: uuid.UUID | None = None, **fields: Any
 ) -> Medication:
     """Add a medication; the form's token becomes its id, so a double submit adds one."""
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     medication = Medication(
         id=form_token or uuid.uuid4(), patient=patient, created_by=actor, **fields
     )
@@ -68,7 +63,7 @@ def medication_create(
 def medication_update(
     *, patient: Patient, actor: User, medication: Medication, **fields: Any
 ) -> None:
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     fields.pop("form_token", None)
     medication = Medication.objects.select_for_update().get(pk=medication.pk)
     for name, value in fields.items():
@@ -90,7 +85,7 @@ def medication_set_status(
     now: dt.datetime | None = None,
 ) -> None:
     """Pause, resume or discontinue. Pausing or discontinuing withdraws future pending doses."""
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     now = now or timezone.now()
     Medication.objects.select_for_update().filter(pk=medication.pk).update(
         status=status,
@@ -116,7 +111,7 @@ def schedule_create(
 ) -> MedicationSchedule:
     """Add a schedule and create its doses from the start of today (earlier ones
     show as overdue). The form's token becomes its id: a double submit adds one."""
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     now = now or timezone.now()
     schedule = MedicationSchedule(
         id=form_token or uuid.uuid4(), patient=patient, medication=medication, **fields
@@ -142,7 +137,7 @@ def schedule_update(
     **fields: Any,
 ) -> None:
     """Change a schedule: past doses keep their times; future pending ones are regenerated."""
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     schedule = MedicationSchedule.objects.select_for_update().get(pk=schedule.pk)
     for name, value in fields.items():
         setattr(schedule, name, value)
@@ -161,7 +156,7 @@ def schedule_end(
     now: dt.datetime | None = None,
 ) -> None:
     """Stop a schedule after ``on`` (its last day); an end date is never moved later."""
-    _require_writer(patient)
+    require(patient, Area.MEDICATIONS, Level.WRITE)
     schedule = MedicationSchedule.objects.select_for_update().get(pk=schedule.pk)
     if schedule.start_date > on:
         raise ValidationError(
@@ -179,6 +174,23 @@ def schedule_end(
 class TaperStep:
     amount: Decimal
     days: int
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    amount: Decimal
+    first: dt.date
+    last: dt.date
+
+
+def taper_plan(start: dt.date, steps: list[TaperStep]) -> list[PlannedStep]:
+    """The steps' dates, back to back from ``start`` (shown before saving, then saved)."""
+    plan, day = [], start
+    for step in steps:
+        last = day + dt.timedelta(days=step.days - 1)
+        plan.append(PlannedStep(step.amount, day, last))
+        day = last + dt.timedelta(days=1)
+    return plan
 
 
 def taper_create(
@@ -203,7 +215,7 @@ def taper_create(
         raise ValueError("A taper needs at least one step.")
     now = now or timezone.now()
     with transaction.atomic():
-        _require_writer(patient)
+        require(patient, Area.MEDICATIONS, Level.WRITE)
         medication = Medication.objects.select_for_update().get(pk=medication.pk)
         if form_token and MedicationSchedule.objects.filter(pk=form_token).exists():
             raise _already(MedicationSchedule, form_token, patient)
@@ -224,27 +236,24 @@ def taper_create(
                 on=start - dt.timedelta(days=1),
                 now=now,
             )
-        schedules = []
-        day = start
-        for number, step in enumerate(steps):
-            last = day + dt.timedelta(days=step.days - 1)
-            schedules.append(
-                schedule_create(
-                    patient=patient,
-                    actor=actor,
-                    medication=medication,
-                    now=now,
-                    form_token=form_token if number == 0 else None,
-                    frequency=DAILY,
-                    times_of_day=times,
-                    days_of_week=[],
-                    dose_amount=step.amount,
-                    start_date=day,
-                    end_date=last,
-                )
+        plan = taper_plan(start, steps)
+        schedules = [
+            schedule_create(
+                patient=patient,
+                actor=actor,
+                medication=medication,
+                now=now,
+                form_token=form_token if number == 0 else None,
+                frequency=DAILY,
+                times_of_day=times,
+                days_of_week=[],
+                dose_amount=step.amount,
+                start_date=step.first,
+                end_date=step.last,
             )
-            day = last + dt.timedelta(days=1)
-        Medication.objects.filter(pk=medication.pk).update(end_date=day - dt.timedelta(days=1))
+            for number, step in enumerate(plan)
+        ]
+        Medication.objects.filter(pk=medication.pk).update(end_date=plan[-1].last)
         # Doses past the new end date (from any schedule) go.
         generation.doses_regenerate(now=now, medication_ids=[medication.pk])
         return schedules

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -268,24 +269,9 @@ def taper_create(
                     "medications:detail", patient_id=patient.pk, medication_id=medication.pk
                 )
         if not form.errors:
-            plan = _taper_plan(form)
+            steps = services.taper_plan(
+                form.cleaned_data["start_date"], form.cleaned_data["steps"]
+            )
+            plan = [asdict(step) for step in steps]
     context = {"patient": patient, "medication": medication, "form": form, "plan": plan}
     return render(request, "medications/taper_form.html", context)
-
-
-def _taper_plan(form: TaperForm) -> list[dict[str, object]]:
-    import datetime as dt
-
-    plan, day = [], form.cleaned_data["start_date"]
-    for step in form.cleaned_data["steps"]:
-        last = day + dt.timedelta(days=step.days - 1)
-        plan.append(
-            {
-                "amount": step.amount,
-                "first": day,
-                "last": last,
-                "times": form.cleaned_data["times"],
-            }
-        )
-        day = last + dt.timedelta(days=1)
-    return plan

@@ -121,6 +121,12 @@ def can(patient: Patient, area: Area, need: Level) -> bool:
     return level_for(role, getattr(patient, "membership_permissions", None), area) >= need
 
 
+def require(patient: Patient, area: Area, need: Level) -> None:
+    """For services: refuse (403) unless the member who loaded ``patient`` may do this."""
+    if not can(patient, area, need):
+        raise PermissionDenied
+
+
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from caregivers import services as caregivers
 from medtrack.db import AlreadyCreated, constraint_name, insert_once
-from patients.access import Area, Level, can
+from patients.access import Area, Level, require
 from patients.models import Patient, retention
 
 
@@ -37,11 +37,6 @@ def stale_form_error() -> ValidationError:
     return ValidationError(
         _("This form was already used. Please reload the page and try again."), code="stale_form"
     )
-
-
-def require(patient: Patient, area: Area, need: Level) -> None:
-    if not can(patient, area, need):
-        raise PermissionDenied
 
 
 @transaction.atomic

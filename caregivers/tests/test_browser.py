@@ -8,16 +8,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import PASSWORD, make_patient, make_user
+from conftest import PASSWORD, browser_log_in, make_patient, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_invite_accept_from_the_email_then_demote_to_viewer(
@@ -27,7 +20,7 @@ def test_invite_accept_from_the_email_then_demote_to_viewer(
     patient = make_patient(ana, "Rosa García")
     base = live_server.url
 
-    log_in(page, base, "ana@example.com")
+    browser_log_in(page, base, "ana@example.com")
     page.goto(f"{base}/patients/{patient.pk}/")
     page.get_by_role("link", name="Care team").click()
     page.get_by_label("Their e-mail").fill("ben@example.com")

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, add_medication, make_patient, make_user
+from conftest import add_medication, browser_log_in, make_patient, make_user
 from doses.models import Dose
 from medications.models import MedicationSchedule
 from medtrack.rls import system_context
@@ -22,10 +22,7 @@ def test_taken_undo_and_skip_on_the_today_page(live_server, page: Page) -> None:
     add_medication(ana, patient, name="Metformin")
     add_medication(ana, patient, name="Paracetamol", is_prn=True, prn_max_per_day=1)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail").fill("ana@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, live_server.url, "ana@example.com")
     page.goto(f"{live_server.url}/patients/{patient.pk}/doses/")
 
     first, second = page.locator("li.dose").nth(0), page.locator("li.dose").nth(1)
@@ -70,10 +67,7 @@ def test_recording_a_due_dose_changes_adherence(live_server, page: Page) -> None
                 timezone.now().replace(hour=0, minute=0, second=1, microsecond=0),
             ),
         )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail").fill("ana@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, live_server.url, "ana@example.com")
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     adherence = page.get_by_role("region", name="Doses taken")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, make_patient, make_user
+from conftest import browser_log_in, make_patient, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,10 +14,7 @@ def test_a_three_step_taper_from_the_phone(live_server, page: Page) -> None:
     ana = make_user("ana@example.com", "Ana García")
     patient = make_patient(ana, "Rosa García")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail").fill("ana@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    browser_log_in(page, live_server.url, "ana@example.com")
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     page.get_by_role("link", name="Medications").click()
