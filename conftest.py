@@ -22,6 +22,10 @@ from accounts.models import User
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
 from doses.models import Dose
+from journal import services as journal
+from journal.models import DailyLog
+from measurements import services as measurements
+from measurements.models import Measurement, MeasurementThreshold
 from medications import services as medications
 from medications.models import Medication
 from medtrack.rls import acting_as, system_context
@@ -109,7 +113,65 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
         Dose.objects.filter(pk=dose.pk).update(
             status="taken", taken_at=dose.scheduled_for, recorded_by=primary
         )
+    add_reading(primary, patient, "blood_pressure", Decimal(150), Decimal(95))
+    set_target(primary, patient, "blood_pressure", Decimal(90), Decimal(140))
+    write_journal(primary, patient, mood=4, sleep_hours=Decimal("7.5"), symptoms=["tired"])
     return patient
+
+
+def add_reading(
+    user: User,
+    patient: Patient,
+    type_: str,
+    value: Decimal,
+    secondary: Decimal | None = None,
+    *,
+    at: dt.datetime | None = None,
+    **fields: Any,
+) -> Measurement:
+    """A reading (canonical units) as ``user`` records it."""
+    from measurements.kinds import KINDS
+
+    loaded = as_member(user, patient, Area.MEASUREMENTS)
+    with acting_as(user.pk):
+        return measurements.measurement_create(
+            patient=loaded,
+            actor=user,
+            type=type_,
+            value=value,
+            value_secondary=secondary,
+            unit=fields.pop("unit", KINDS[type_].canonical),
+            measured_at=at or timezone.now() - dt.timedelta(hours=2),
+            **fields,
+        )
+
+
+def set_target(
+    user: User,
+    patient: Patient,
+    type_: str,
+    low: Decimal | None,
+    high: Decimal | None,
+    **more: Any,
+) -> MeasurementThreshold:
+    loaded = as_member(user, patient, Area.MEASUREMENTS)
+    with acting_as(user.pk):
+        threshold, _ = measurements.threshold_set(
+            patient=loaded, actor=user, type=type_, min_value=low, max_value=high, **more
+        )
+    return threshold
+
+
+def write_journal(
+    user: User, patient: Patient, day: dt.date | None = None, **content: Any
+) -> DailyLog:
+    """``user``'s journal entry for ``day`` (the patient's today by default)."""
+    from zoneinfo import ZoneInfo
+
+    loaded = as_member(user, patient, Area.LOGS)
+    day = day or timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+    with acting_as(user.pk):
+        return journal.entry_save(patient=loaded, actor=user, log_date=day, **content)
 
 
 def edit_patient(patient: Patient, user: User, **changes: Any) -> None:

@@ -28,6 +28,8 @@ class TextListWidget(forms.Widget):
     def __init__(self, item_label: StrOrPromise = "", attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.item_label = item_label
+        #: Offered as the user types (a ``<datalist>``), e.g. what was used before.
+        self.suggestions: list[str] = []
 
     def format_value(self, value: Any) -> list[str]:
         if not value:
@@ -43,6 +45,7 @@ class TextListWidget(forms.Widget):
         context["widget"]["items"] = [*(item for item in self.format_value(value) if item), ""]
         context["widget"]["item_label"] = self.item_label
         context["widget"]["input_type"] = self.input_type
+        context["widget"]["suggestions"] = self.suggestions
         return context
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
@@ -153,3 +156,36 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time on the patient's wall clock (``zone``), whatever the
+    user's own time zone; a time that does not exist or happens twice there (a
+    daylight-saving change) is refused with a message instead of guessed."""
+
+    widget = DateTimeInput
+
+    def __init__(self, *, zone: dt.tzinfo, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "input_formats", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        )
+        super().__init__(**kwargs)
+        self.zone = zone
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(self.zone).replace(tzinfo=None, second=0, microsecond=0)
+        return value
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        from django.utils import timezone
+
+        with timezone.override(self.zone):
+            return super().to_python(value)

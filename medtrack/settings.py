@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "audit",
     "medications",
     "doses",
+    "measurements",
+    "journal",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -15,5 +15,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("medications.urls")),
     path("", include("doses.urls")),
+    path("", include("measurements.urls")),
+    path("", include("journal.urls")),
     path("admin/", admin.site.urls),
 ]

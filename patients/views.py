@@ -50,11 +50,18 @@ def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "patients/form.html", {"form": form, "creating": True})
 
 
-def _care_summary(patient: Patient) -> dict[str, object]:
-    """Adherence and refills, for members who may see doses and medications."""
+def _care_summary(patient: Patient, request: AuthenticatedHttpRequest) -> dict[str, object]:
+    """Adherence, refills and the latest readings, for members who may see them."""
     from doses import selectors as doses
+    from measurements import selectors as readings
 
     summary: dict[str, object] = {}
+    if can(patient, Area.MEASUREMENTS, Level.READ):
+        summary["latest"] = readings.shown(
+            readings.latest(patient), request.user.settings.units or {}
+        )
+        summary["can_see_readings"] = True
+        summary["can_write_readings"] = can(patient, Area.MEASUREMENTS, Level.WRITE)
     if can(patient, Area.DOSES, Level.READ):
         summary["adherence"], summary["adherence_rows"] = doses.adherence(patient, timezone.now())
     if can(patient, Area.MEDICATIONS, Level.READ):
@@ -71,7 +78,9 @@ def patient_detail(request: AuthenticatedHttpRequest, patient: Patient) -> HttpR
         "can_edit": can(patient, Area.PATIENT, Level.WRITE),
         "can_delete": can(patient, Area.PATIENT, Level.MANAGE),
         "can_see_activity": can(patient, Area.ACTIVITY, Level.READ),
-        **_care_summary(patient),
+        "can_see_journal": can(patient, Area.LOGS, Level.READ),
+        "can_write_journal": can(patient, Area.LOGS, Level.WRITE),
+        **_care_summary(patient, request),
     }
     return render(request, "patients/detail.html", context)
 

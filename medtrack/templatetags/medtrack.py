@@ -21,3 +21,19 @@ def amount(value: object) -> str:
         return str(value)
     places = max(0, -number.as_tuple().exponent)  # type: ignore[operator]
     return number_format(number, decimal_pos=places)
+
+
+@register.filter
+def ago(value: object) -> str:
+    """How long ago, coarsely: "2 hours ago", "3 days ago", "just now"."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+    from django.utils.translation import gettext as _
+
+    if not isinstance(value, dt.datetime):
+        return ""
+    if timezone.now() - value < dt.timedelta(minutes=1):
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(value, depth=1)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from caregivers.models import PatientCaregiver
+from conftest import add_reading
 from medtrack.rls import system_context
 from patients.models import Patient
 
@@ -138,13 +140,21 @@ class TestDetail:
             assert "tel:+34612345678" in content
             assert "Bob Secondary" in content
 
+    @pytest.mark.parametrize("extra_readings", [0, 40])
     def test_it_runs_a_fixed_number_of_queries(
-        self, client: Client, patient: Patient, primary: User, django_assert_num_queries
+        self,
+        client: Client,
+        patient: Patient,
+        primary: User,
+        django_assert_num_queries,
+        extra_readings: int,
     ) -> None:
+        for n in range(extra_readings):
+            add_reading(primary, patient, ["weight", "heart_rate"][n % 2], Decimal(60 + n))
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, patient+membership, access log, team,
-        # adherence, refills, restore, release
-        with django_assert_num_queries(11):
+        # session, user, savepoint, app.user_id, patient+membership, access log, user
+        # settings, latest readings, team, adherence, refills, restore, release
+        with django_assert_num_queries(13):
             client.get(reverse("patients:detail", args=[patient.pk]))
 
 

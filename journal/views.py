@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from journal import selectors, services, timeline
+from journal.forms import DailyLogForm, parse_day
+from journal.models import DailyLog
+from medtrack.db import AlreadyCreated
+from medtrack.types import AuthenticatedHttpRequest
+from patients.access import Area, Level, can, patient_view
+from patients.models import Patient
+
+
+def _today(patient: Patient) -> dt.date:
+    return timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+
+
+@patient_view(Area.LOGS)
+@require_GET
+def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """Today's entries, a button to write mine, and mood, sleep and pain over time."""
+    today = _today(patient)
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in selectors.TREND_WINDOWS else 30
+    entries = selectors.day_entries(patient, today)
+    context = {
+        "patient": patient,
+        "today": today,
+        "entries": entries,
+        "mine": next((e for e in entries if e.created_by_id == request.user.pk), None),
+        "charts": selectors.trends(patient, today, days, ZoneInfo(patient.timezone)),
+        "days": days,
+        "windows": selectors.TREND_WINDOWS,
+        "can_write": can(patient, Area.LOGS, Level.WRITE),
+    }
+    return render(request, "journal/home.html", context)
+
+
+@patient_view(Area.LOGS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """My entry for a day (today unless ``?date=``): written the first time, edited after."""
+    today = _today(patient)
+    day = parse_day(request.GET.get("date"), today)
+    if day is None:
+        messages.error(request, _("Choose a day up to today."))
+        return redirect("journal:write", patient_id=patient.pk)
+    entry = DailyLog.objects.filter(patient=patient, log_date=day, created_by=request.user).first()
+    options = {"suggestions": selectors.suggestions(patient, today)}
+    form = DailyLogForm(
+        request.POST or None, instance=entry, initial={"form_token": uuid.uuid4()}, **options
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_save(
+                patient=patient,
+                actor=request.user,
+                log_date=day,
+                entry=entry,
+                version=form.cleaned_data["version"],
+                form_token=form.cleaned_data["form_token"],
+                **form.content,
+            )
+        except AlreadyCreated:
+            messages.info(request, _("This entry was already saved."))
+            return redirect("journal:home", patient_id=patient.pk)
+        except (services.DayTaken, services.EditConflict) as conflict:
+            # Saved elsewhere meanwhile: keep what was typed, save again over the new version.
+            entry = (
+                conflict.entry
+                if isinstance(conflict, services.DayTaken)
+                else DailyLog.objects.get(pk=entry.pk)  # type: ignore[union-attr]
+            )
+            data = request.POST.copy()
+            data["version"] = str(entry.updated_at)
+            form = DailyLogForm(data, instance=entry, **options)
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "This day's entry was saved from another window or device while you "
+                    "were writing. What you typed is still below: check it, then save again."
+                ),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Journal entry saved for %(day)s.") % {"day": date_format(day, "l j F")},
+            )
+            return redirect("journal:home", patient_id=patient.pk)
+    context = {
+        "patient": patient,
+        "form": form,
+        "day": day,
+        "today": today,
+        "entry": entry,
+        "previous_day": day - dt.timedelta(days=1),
+    }
+    return render(request, "journal/form.html", context)
+
+
+@patient_view(Area.LOGS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def delete(request: AuthenticatedHttpRequest, patient: Patient, log_id: uuid.UUID) -> HttpResponse:
+    entry = get_object_or_404(
+        DailyLog.objects.select_related("created_by"), pk=log_id, patient=patient
+    )
+    if entry.created_by_id != request.user.pk and not can(patient, Area.PATIENT, Level.MANAGE):
+        raise PermissionDenied
+    if request.method == "POST":
+        services.entry_delete(patient=patient, actor=request.user, entry=entry)
+        messages.success(request, _("The journal entry was deleted."))
+        return redirect("journal:home", patient_id=patient.pk)
+    return render(request, "journal/delete.html", {"patient": patient, "entry": entry})
+
+
+@patient_view(Area.PATIENT)
+@require_GET
+def timeline_view(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """Day by day, newest first: journal, readings and doses (what the user may see)."""
+    today = _today(patient)
+    visible = [s for s in timeline.SOURCES if can(patient, s.area, Level.READ)]
+    kind = request.GET.get("kind", "")
+    chosen = [s for s in visible if s.kind == kind] or visible
+    until = parse_day(request.GET.get("until"), today) or today
+    page = timeline.page(
+        patient,
+        until=until,
+        sources=chosen,
+        preferences=request.user.settings.units or {},
+    )
+    context = {
+        "patient": patient,
+        "page": page,
+        "sources": visible,
+        "kind": kind if len(chosen) == 1 and len(visible) > 1 else "",
+        "today": today,
+    }
+    return render(request, "journal/timeline.html", context)

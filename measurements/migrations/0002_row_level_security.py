@@ -1,0 +1,16 @@
+from django.db import migrations
+
+from medtrack import rls
+
+TEAM = rls.member_of(rls.READERS, area="measurements")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("measurements", "0001_initial"), ("caregivers", "0003_row_level_security")]
+
+    operations = [
+        rls.patient_scoped("measurements", area="measurements"),
+        rls.patient_scoped("measurement_thresholds", area="measurements"),
+        rls.history("measurements_measurementevent", select=TEAM),
+        rls.history("measurements_measurementthresholdevent", select=TEAM),
+    ]

@@ -1,0 +1,201 @@
+"""Readings of vital signs and the patient's target ranges (DESIGN.md §B.5)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from measurements.kinds import CANONICAL_UNITS, Context, Source, Type
+from medtrack import fields
+
+
+def _value(verbose_name: str, **kwargs: object) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=4, **kwargs)  # type: ignore[arg-type]
+
+
+def _canonical_unit() -> Q:
+    """Each type's readings are stored in its one canonical unit ("other": any)."""
+    allowed = Q(type=Type.OTHER) & ~Q(unit="")
+    for type_, unit in CANONICAL_UNITS.items():
+        allowed |= Q(type=type_, unit=unit)
+    return allowed
+
+
+# A threshold change re-evaluates the flags of many readings in one UPDATE;
+# that is the threshold's history, not one event per reading.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(condition=pgtrigger.AnyChange(exclude=["out_of_range"])),
+    pghistory.DeleteEvent(),
+    meta=fields.history_indexes("measurement"),
+)
+class Measurement(models.Model):
+    id = fields.uuid_pk()
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        verbose_name=_("patient"),
+        db_index=False,
+    )
+    type = fields.TextField(_("type"), choices=Type.choices)
+    #: What an "other" reading is ("Peak flow"); empty for the named types.
+    label = fields.TextField(_("what"), blank=True, default="", db_default="")
+    value = _value(_("value"))
+    value_secondary = _value(_("diastolic"), null=True, blank=True)
+    unit = fields.TextField(_("unit"))
+    measured_at = models.DateTimeField(_("measured at"))
+    context = fields.TextField(
+        _("context"), choices=Context.choices, blank=True, default="", db_default=""
+    )
+    notes = fields.TextField(_("notes"), blank=True, default="", db_default="")
+    source = fields.TextField(
+        _("source"), choices=Source.choices, default=Source.MANUAL, db_default="manual"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        db_index=False,
+    )
+    out_of_range = fields.BooleanField(_("outside the target"), default=False, db_default=False)
+    created_at = fields.created_at(verbose_name=_("created"))
+    updated_at = fields.updated_at(verbose_name=_("updated"))
+
+    class Meta:
+        db_table = "measurements"
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+        ordering = ["-measured_at"]
+        indexes = [
+            # The plan's index: a type's trend and its latest value.
+            models.Index(
+                "patient", "type", models.F("measured_at").desc(), name="measurements_patient_type"
+            ),
+            # The timeline and "recent readings" across types.
+            models.Index(
+                "patient", models.F("measured_at").desc(), name="measurements_patient_at"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=Type.values), name="measurements_type_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="measurements_source_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(context="") | Q(context__in=Context.values),
+                name="measurements_context_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(type=Type.BLOOD_PRESSURE, value_secondary__isnull=False)
+                | (~Q(type=Type.BLOOD_PRESSURE) & Q(value_secondary__isnull=True)),
+                name="measurements_secondary_check",
+            ),
+            models.CheckConstraint(
+                condition=(Q(type=Type.OTHER) & ~Q(label=""))
+                | (~Q(type=Type.OTHER) & Q(label="")),
+                name="measurements_label_check",
+            ),
+            models.CheckConstraint(condition=_canonical_unit(), name="measurements_unit_check"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.value} {self.unit} @ {self.measured_at}"
+
+
+@pghistory.track(meta=fields.history_indexes("threshold"))
+class MeasurementThreshold(models.Model):
+    """A patient's target range for a type, in the canonical unit; either end may be open."""
+
+    id = fields.uuid_pk()
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        verbose_name=_("patient"),
+        db_index=False,
+    )
+    type = fields.TextField(_("type"), choices=Type.choices)
+    min_value = _value(_("lowest"), null=True, blank=True)
+    max_value = _value(_("highest"), null=True, blank=True)
+    min_secondary = _value(_("lowest diastolic"), null=True, blank=True)
+    max_secondary = _value(_("highest diastolic"), null=True, blank=True)
+    is_active = fields.BooleanField(_("in use"), default=True, db_default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+        db_index=False,
+    )
+    created_at = fields.created_at(verbose_name=_("created"))
+    updated_at = fields.updated_at(verbose_name=_("updated"))
+
+    class Meta:
+        db_table = "measurement_thresholds"
+        verbose_name = _("target range")
+        verbose_name_plural = _("target ranges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "type"], name="measurement_thresholds_patient_type_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(type__in=Type.values) & ~Q(type=Type.OTHER),
+                name="measurement_thresholds_type_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=models.F("max_value")),
+                name="measurement_thresholds_value_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_secondary__isnull=True)
+                | Q(max_secondary__isnull=True)
+                | Q(min_secondary__lte=models.F("max_secondary")),
+                name="measurement_thresholds_secondary_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.min_value}–{self.max_value}"
+
+    def breached(self, value: Decimal, secondary: Decimal | None = None) -> bool:
+        """Is a reading outside this range? (``breach`` says the same in SQL.)"""
+        if not self.is_active:
+            return False
+        pairs = [(value, self.min_value, self.max_value)]
+        if secondary is not None:
+            pairs.append((secondary, self.min_secondary, self.max_secondary))
+        return any(
+            (low is not None and v < low) or (high is not None and v > high)
+            for v, low, high in pairs
+        )
+
+    def breach(self) -> Q | None:
+        """The readings outside this range, as a condition for one UPDATE (None: none are)."""
+        outside: Q | None = None
+        if not self.is_active:
+            return None
+        for column, low, high in (
+            ("value", self.min_value, self.max_value),
+            ("value_secondary", self.min_secondary, self.max_secondary),
+        ):
+            for lookup, bound in (("lt", low), ("gt", high)):
+                if bound is not None:
+                    condition = Q(**{f"{column}__{lookup}": bound})
+                    outside = condition if outside is None else outside | condition
+        return outside

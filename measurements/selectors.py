@@ -1,0 +1,100 @@
+"""Reads for the readings pages, each a fixed number of queries whatever the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from measurements.kinds import KINDS, Kind, Type, Unit
+from measurements.models import Measurement, MeasurementThreshold
+from medtrack import keyset
+from patients.models import Patient
+
+WINDOWS = (7, 30, 90, 365)
+PAGE = 50
+
+
+def format_reading(reading: Measurement, unit: Unit) -> str:
+    """ "142/91 mmHg", "37.8 °C", "5.1 mmol/L", "320 L/min" (for "other")."""
+    if reading.type == Type.OTHER:
+        return unit.format(reading.value, reading.unit)
+    if reading.value_secondary is not None:
+        return f"{unit.show(reading.value)}/{unit.format(reading.value_secondary)}"
+    return unit.format(reading.value)
+
+
+@dataclass
+class Shown:
+    """A reading with its text in the user's units."""
+
+    reading: Measurement
+    kind: Kind
+    text: str
+
+    @property
+    def title(self) -> str:
+        return self.reading.label if self.reading.type == Type.OTHER else self.kind.label
+
+
+def shown(readings: Sequence[Measurement], preferences: Mapping[str, str] | None) -> list[Shown]:
+    result = []
+    for reading in readings:
+        kind = KINDS[reading.type]
+        result.append(Shown(reading, kind, format_reading(reading, kind.unit_for(preferences))))
+    return result
+
+
+def latest(patient: Patient) -> list[Measurement]:
+    """The newest reading of each type (and of each "other" label), in the order of
+    the types (one index-backed query)."""
+    order = list(KINDS)
+    found = (
+        Measurement.objects.filter(patient=patient)
+        .order_by("type", "label", "-measured_at")
+        .distinct("type", "label")
+    )
+    return sorted(found, key=lambda r: (order.index(r.type), r.label.casefold()))
+
+
+def recent(
+    patient: Patient, *, type_: str | None = None, label: str = "", cursor: str | None = None
+) -> keyset.Page[Measurement]:
+    readings = Measurement.objects.filter(patient=patient).select_related("recorded_by")
+    if type_:
+        readings = readings.filter(type=type_)
+        if type_ == Type.OTHER and label:
+            readings = readings.filter(label=label)
+    return keyset.page(readings, field="measured_at", cursor=cursor, size=PAGE)
+
+
+@dataclass
+class Point:
+    at: dt.datetime
+    value: Decimal
+    secondary: Decimal | None
+    flagged: bool
+
+
+def series(
+    patient: Patient, type_: str, since: dt.datetime, label: str = ""
+) -> QuerySet[Measurement, Point]:
+    readings = Measurement.objects.filter(patient=patient, type=type_, measured_at__gte=since)
+    if type_ == Type.OTHER:
+        readings = readings.filter(label=label)
+    rows: Any = readings.order_by("measured_at").values_list(
+        "measured_at", "value", "value_secondary", "out_of_range"
+    )
+    return rows
+
+
+def points(patient: Patient, type_: str, since: dt.datetime, label: str = "") -> list[Point]:
+    return [Point(*row) for row in series(patient, type_, since, label)]
+
+
+def thresholds(patient: Patient) -> dict[str, MeasurementThreshold]:
+    return {t.type: t for t in MeasurementThreshold.objects.filter(patient=patient)}

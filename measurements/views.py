@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods
+
+from measurements import selectors, services, trends
+from measurements.forms import MeasurementForm, ThresholdForm
+from measurements.kinds import KINDS, Kind, Type
+from measurements.models import Measurement, MeasurementThreshold
+from medtrack.db import AlreadyCreated
+from medtrack.types import AuthenticatedHttpRequest
+from patients.access import Area, Level, can, patient_view
+from patients.models import Patient
+
+
+def _preferences(request: AuthenticatedHttpRequest) -> Mapping[str, str]:
+    return request.user.settings.units or {}
+
+
+def _kind(type_: str) -> Kind:
+    if type_ not in KINDS:
+        raise Http404
+    return KINDS[type_]
+
+
+def _reading(patient: Patient, measurement_id: uuid.UUID) -> Measurement:
+    return get_object_or_404(Measurement, pk=measurement_id, patient=patient)
+
+
+def _saved_text(reading: Measurement, request: AuthenticatedHttpRequest) -> str:
+    (entry,) = selectors.shown([reading], _preferences(request))
+    if reading.out_of_range:
+        return _("Saved %(what)s: %(value)s — outside the target range.") % {
+            "what": entry.title.lower(),
+            "value": entry.text,
+        }
+    return _("Saved %(what)s: %(value)s.") % {"what": entry.title.lower(), "value": entry.text}
+
+
+@patient_view(Area.MEASUREMENTS)
+@require_GET
+def overview(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    preferences = _preferences(request)
+    page = selectors.recent(patient, cursor=request.GET.get("before"))
+    context = {
+        "patient": patient,
+        "latest": selectors.shown(selectors.latest(patient), preferences),
+        "readings": selectors.shown(page.items, preferences),
+        "next_cursor": page.next_cursor,
+        "kinds": KINDS.values(),
+        "can_write": can(patient, Area.MEASUREMENTS, Level.WRITE),
+    }
+    return render(request, "measurements/overview.html", context)
+
+
+@patient_view(Area.MEASUREMENTS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    type_ = request.POST.get("type") or request.GET.get("type", "")
+    if type_ not in KINDS:
+        return render(
+            request, "measurements/choose.html", {"patient": patient, "kinds": KINDS.values()}
+        )
+    kind = KINDS[type_]
+    zone = ZoneInfo(patient.timezone)
+    form = MeasurementForm(
+        request.POST or None,
+        kind=kind,
+        preferences=_preferences(request),
+        zone=zone,
+        initial={"measured_at": timezone.now(), "form_token": uuid.uuid4()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            reading = services.measurement_create(
+                patient=patient,
+                actor=request.user,
+                form_token=form.cleaned_data["form_token"],
+                **form.reading,
+            )
+        except AlreadyCreated:
+            messages.info(request, _("This reading was already saved."))
+            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            (messages.warning if reading.out_of_range else messages.success)(
+                request, _saved_text(reading, request)
+            )
+            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+    context = {"patient": patient, "form": form, "kind": kind, "creating": True}
+    return render(request, "measurements/form.html", context)
+
+
+@patient_view(Area.MEASUREMENTS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def edit(
+    request: AuthenticatedHttpRequest, patient: Patient, measurement_id: uuid.UUID
+) -> HttpResponse:
+    reading = _reading(patient, measurement_id)
+    kind = KINDS[reading.type]
+    options: dict[str, Any] = {
+        "kind": kind,
+        "preferences": _preferences(request),
+        "zone": ZoneInfo(patient.timezone),
+        "instance": reading,
+    }
+    form = MeasurementForm(request.POST or None, **options)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.measurement_update(
+                patient=patient,
+                actor=request.user,
+                measurement=reading,
+                version=form.cleaned_data["version"],
+                **form.reading,
+            )
+        except services.EditConflict:
+            # Keep what was typed; the next save is against what is saved now.
+            latest = _reading(patient, measurement_id)
+            data = request.POST.copy()
+            data["version"] = str(latest.updated_at)
+            form = MeasurementForm(data, **{**options, "instance": latest})
+            form.is_valid()
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed this reading while you were editing; it is now "
+                    "%(value)s. Your changes are still below: check, then save again."
+                )
+                % {"value": selectors.shown([latest], options["preferences"])[0].text},
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            (messages.warning if saved.out_of_range else messages.success)(
+                request, _saved_text(saved, request)
+            )
+            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+    context = {"patient": patient, "form": form, "kind": kind, "reading": reading}
+    return render(request, "measurements/form.html", context)
+
+
+@patient_view(Area.MEASUREMENTS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def delete(
+    request: AuthenticatedHttpRequest, patient: Patient, measurement_id: uuid.UUID
+) -> HttpResponse:
+    reading = _reading(patient, measurement_id)
+    if request.method == "POST":
+        services.measurement_delete(patient=patient, actor=request.user, measurement=reading)
+        messages.success(request, _("The reading was deleted."))
+        return redirect("measurements:trend", patient_id=patient.pk, type=reading.type)
+    (entry,) = selectors.shown([reading], _preferences(request))
+    return render(request, "measurements/delete.html", {"patient": patient, "entry": entry})
+
+
+def _window(request: AuthenticatedHttpRequest) -> int:
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    return days if days in selectors.WINDOWS else 30
+
+
+@patient_view(Area.MEASUREMENTS)
+@require_GET
+def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> HttpResponse:
+    """A type's chart over 7/30/90/365 days with its target band, the latest value,
+    min/avg/max, and its readings (a fixed number of queries)."""
+    kind = _kind(type)
+    preferences = _preferences(request)
+    unit = kind.unit_for(preferences)
+    label = request.GET.get("label", "")[:80] if kind.type == Type.OTHER else ""
+    days = _window(request)
+    now = timezone.now()
+    since = now - timezone.timedelta(days=days)
+    threshold = MeasurementThreshold.objects.filter(patient=patient, type=kind.type).first()
+    points = selectors.points(patient, kind.type, since, label)
+    page = selectors.recent(
+        patient, type_=kind.type, label=label, cursor=request.GET.get("before")
+    )
+    readings = selectors.shown(page.items, preferences)
+    symbol = readings[0].reading.unit if kind.type == Type.OTHER and readings else unit.symbol
+    chart = trends.chart(
+        kind=kind,
+        unit=unit,
+        points=points,
+        threshold=threshold,
+        since=since,
+        until=now,
+        zone=ZoneInfo(patient.timezone),
+        title=label or kind.label,
+        symbol=str(symbol),
+    )
+    context = {
+        "patient": patient,
+        "kind": kind,
+        "unit": unit,
+        "label": label,
+        "days": days,
+        "windows": selectors.WINDOWS,
+        "chart": chart,
+        "stats": trends.summary(points, unit, symbol=str(symbol)),
+        "threshold": threshold,
+        "target": trends.describe_target(threshold, kind, unit),
+        "readings": readings,
+        "next_cursor": page.next_cursor,
+        "can_write": can(patient, Area.MEASUREMENTS, Level.WRITE),
+    }
+    return render(request, "measurements/trend.html", context)
+
+
+@patient_view(Area.MEASUREMENTS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def target(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> HttpResponse:
+    kind = _kind(type)
+    if not kind.has_target:
+        raise Http404
+    threshold = MeasurementThreshold.objects.filter(patient=patient, type=kind.type).first()
+    form = ThresholdForm(
+        request.POST or None,
+        kind=kind,
+        preferences=_preferences(request),
+        instance=threshold,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved, outside = services.threshold_set(
+                patient=patient,
+                actor=request.user,
+                type=kind.type,
+                min_value=data.get("min_value"),
+                max_value=data.get("max_value"),
+                min_secondary=data.get("min_secondary"),
+                max_secondary=data.get("max_secondary"),
+                is_active=data["is_active"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if saved.is_active:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Target saved. %(count)s reading is outside it.",
+                        "Target saved. %(count)s readings are outside it.",
+                        outside,
+                    )
+                    % {"count": outside},
+                )
+            else:
+                messages.success(request, _("Target saved; readings are no longer flagged."))
+            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+    context = {"patient": patient, "form": form, "kind": kind, "threshold": threshold}
+    return render(request, "measurements/target.html", context)

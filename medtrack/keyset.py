@@ -1,0 +1,49 @@
+"""Keyset pagination ("older than this"): a page costs the same whatever the
+history behind it (DESIGN.md "Long lists")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+T = TypeVar("T", bound=Model)
+
+
+@dataclass
+class Page[T: Model]:
+    items: list[T]
+    #: Pass as ``?before=`` for the next (older) page; None on the last page.
+    next_cursor: str | None
+
+
+def encode(at: dt.datetime, pk: object) -> str:
+    return f"{at.isoformat()}|{pk}"
+
+
+def decode(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    """The position in a cursor, or None for a missing or mangled one (first page)."""
+    at, _, pk = (cursor or "").partition("|")
+    try:
+        position = dt.datetime.fromisoformat(at), uuid.UUID(pk)
+    except ValueError:
+        return None
+    return position if position[0].tzinfo is not None else None
+
+
+def page[T: Model](queryset: QuerySet[T], *, field: str, cursor: str | None, size: int) -> Page[T]:
+    """Rows newest first by ``field`` (then id), older than ``cursor``; one query."""
+    position = decode(cursor)
+    if position:
+        at, pk = position
+        queryset = queryset.filter(**{f"{field}__lte": at}).filter(
+            Q(**{f"{field}__lt": at}) | Q(pk__lt=pk)
+        )
+    found = list(queryset.order_by(f"-{field}", "-pk")[: size + 1])
+    more = len(found) > size
+    items = found[:size]
+    last: Any = items[-1] if items else None
+    return Page(items, encode(getattr(last, field), last.pk) if more and last else None)
