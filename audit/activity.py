@@ -28,6 +28,9 @@ AREAS = {
     "medications_medicationevent": "medications",
     "medications_medicationscheduleevent": "medications",
     "doses_doseevent": "doses",
+    "measurements_measurementevent": "measurements",
+    "measurements_measurementthresholdevent": "measurements",
+    "journal_dailylogevent": "logs",
     "access_log": "access",
 }
 
@@ -289,6 +292,69 @@ def _dose(row: Activity, actor: str, names: dict[str, str]) -> str:
     return texts.get(status, _("%(actor)s changed a dose")) % {"actor": actor}
 
 
+def _reading_text(data: dict[str, Any]) -> tuple[str, str]:
+    """(what, value) of a reading's history row, in the type's first unit."""
+    from decimal import Decimal
+
+    from measurements.kinds import KINDS
+    from measurements.models import Measurement
+    from measurements.selectors import format_reading
+
+    kind = KINDS[data["type"]]
+    secondary = data.get("value_secondary")
+    reading = Measurement(
+        type=data["type"],
+        unit=data["unit"],
+        value=Decimal(str(data["value"])),
+        value_secondary=None if secondary is None else Decimal(str(secondary)),
+    )
+    what = data["label"] if data["type"] == "other" else kind.label.lower()
+    return what, format_reading(reading, kind.unit_for(None))
+
+
+def _measurement(row: Activity, actor: str, names: dict[str, str]) -> str:
+    what, value = _reading_text(row.data)
+    params = {"actor": actor, "what": what, "value": value}
+    if row.label == "insert":
+        return _("%(actor)s recorded %(what)s: %(value)s") % params
+    if row.label == "delete":
+        return _("%(actor)s deleted a %(what)s reading (%(value)s)") % params
+    return _("%(actor)s changed a %(what)s reading (now %(value)s)") % params
+
+
+def _threshold(row: Activity, actor: str, names: dict[str, str]) -> str:
+    from decimal import Decimal
+
+    from measurements.kinds import KINDS
+    from measurements.models import MeasurementThreshold
+    from measurements.trends import describe_target
+
+    data = row.data
+    kind = KINDS[data["type"]]
+    bounds = {
+        name: None if data.get(name) is None else Decimal(str(data[name]))
+        for name in ("min_value", "max_value", "min_secondary", "max_secondary")
+    }
+    threshold = MeasurementThreshold(type=data["type"], is_active=data["is_active"], **bounds)
+    params = {"actor": actor, "what": kind.label.lower()}
+    if row.label == "delete" or not data["is_active"]:
+        return _("%(actor)s stopped flagging %(what)s readings") % params
+    target = describe_target(threshold, kind, kind.unit_for(None))
+    return _("%(actor)s set the %(what)s target to %(target)s") % {**params, "target": target}
+
+
+def _journal(row: Activity, actor: str, names: dict[str, str]) -> str:
+    from django.utils.formats import date_format
+
+    day = date_format(dt.date.fromisoformat(row.data["log_date"]), "j F Y")
+    texts = {
+        "insert": _("%(actor)s wrote the journal for %(day)s"),
+        "delete": _("%(actor)s deleted a journal entry for %(day)s"),
+    }
+    template = texts.get(row.label, _("%(actor)s edited the journal for %(day)s"))
+    return template % {"actor": actor, "day": day}
+
+
 DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "patients_patientevent": _patient,
     "caregivers_patientcaregiverevent": _membership,
@@ -296,6 +362,9 @@ DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "medications_medicationevent": _medication,
     "medications_medicationscheduleevent": _schedule,
     "doses_doseevent": _dose,
+    "measurements_measurementevent": _measurement,
+    "measurements_measurementthresholdevent": _threshold,
+    "journal_dailylogevent": _journal,
     "access_log": _access,
 }
 

@@ -18,6 +18,8 @@ AREA_CHOICES = [
     ("caregivers", _("Care team")),
     ("medications", _("Medications")),
     ("doses", _("Doses")),
+    ("measurements", _("Vital signs")),
+    ("logs", _("Journal")),
     ("access", _("Views and exports")),
 ]
 

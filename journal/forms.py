@@ -108,8 +108,8 @@ class DailyLogForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("symptoms", "activities"):
             widget = self.fields[name].widget
-            widget.item_label = self.fields[name].label  # type: ignore[attr-defined]
-            widget.suggestions = (suggestions or {}).get(name, [])  # type: ignore[attr-defined]
+            widget.item_label = self.fields[name].label
+            widget.suggestions = (suggestions or {}).get(name, [])
 
     def clean_notes(self) -> str:
         notes: str = self.cleaned_data["notes"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pghistory
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,12 +11,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from medtrack import fields
 
 ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
 
 
-def _rating(verbose_name: str) -> models.PositiveSmallIntegerField:
+def _rating(verbose_name: StrOrPromise) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         verbose_name, null=True, blank=True, validators=ONE_TO_FIVE
     )

@@ -79,8 +79,8 @@ def entry_save(
         created.full_clean(validate_unique=False, validate_constraints=False)
         try:
             insert_once(created)
-        except AlreadyCreated as done:
-            if DailyLog.objects.filter(pk=done.record_id, patient=patient).exists():
+        except AlreadyCreated:
+            if DailyLog.objects.filter(pk=created.pk, patient=patient).exists():
                 raise
             raise ValidationError(
                 _("This form was already used. Please reload the page."), code="stale_form"
@@ -97,7 +97,12 @@ def entry_save(
         raise DailyLog.DoesNotExist
     if current.created_by_id != actor.pk:
         raise PermissionDenied
-    if version is not None and current.updated_at != version:
+    if version is None:
+        # A form shown before the entry existed: submitted twice, or from another window.
+        if form_token == current.pk:
+            raise AlreadyCreated(current.pk)
+        raise DayTaken(current)
+    if current.updated_at != version:
         raise EditConflict
     for name, value in fields.items():
         setattr(current, name, value)

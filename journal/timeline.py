@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.db.models.functions import Coalesce
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from doses.models import Dose, DoseStatus
@@ -26,6 +25,9 @@ from measurements.models import Measurement
 from medications.recurrence import start_of_day
 from patients.access import Area
 from patients.models import Patient
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DAYS_PER_PAGE = 7
 
@@ -69,17 +71,21 @@ class Window:
         return start_of_day(self.last + dt.timedelta(days=1), self.zone)
 
 
-class Source(Protocol):
+class Source:
+    """One kind of thing on the timeline, read in two queries per page."""
+
     kind: str
-    label: str | Promise
+    label: StrOrPromise
     area: Area
 
-    def items(self, window: Window) -> list[Item]: ...
+    def items(self, window: Window) -> list[Item]:
+        raise NotImplementedError
 
-    def newest_before(self, window: Window) -> dt.date | None: ...
+    def newest_before(self, window: Window) -> dt.date | None:
+        raise NotImplementedError
 
 
-class Journal:
+class Journal(Source):
     kind, label, area = "journal", _("Journal"), Area.LOGS
 
     def items(self, window: Window) -> list[Item]:
@@ -101,7 +107,7 @@ class Journal:
         )
 
 
-class Readings:
+class Readings(Source):
     kind, label, area = "measurements", _("Vital signs"), Area.MEASUREMENTS
 
     def items(self, window: Window) -> list[Item]:
@@ -123,7 +129,7 @@ class Readings:
         return at.astimezone(window.zone).date() if at else None
 
 
-class Doses:
+class Doses(Source):
     """Doses given, skipped or missed (pending ones are the Today page's)."""
 
     kind, label, area = "doses", _("Doses"), Area.DOSES

@@ -145,7 +145,8 @@ class MeasurementForm(forms.Form):
         return measured_at
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         pain = data.get("value") if self.kind.type == Type.PAIN else None
         if pain is not None and pain != pain.to_integral():
             self.add_error("value", _("Pain is a whole number from 0 to 10."))
@@ -214,7 +215,8 @@ class ThresholdForm(forms.Form):
         self.order_fields([*(n for pair in names for n in pair[:2]), "is_active"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         limits = [("min_value", "max_value", self.kind.limits)]
         if self.kind.secondary_limits:
             limits.append(("min_secondary", "max_secondary", self.kind.secondary_limits))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pghistory
 import pgtrigger
@@ -11,11 +12,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from measurements.kinds import CANONICAL_UNITS, Context, Source, Type
 from medtrack import fields
 
 
-def _value(verbose_name: str, **kwargs: object) -> models.DecimalField:
+def _value(verbose_name: StrOrPromise, **kwargs: object) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=4, **kwargs)  # type: ignore[arg-type]
 
 

@@ -6,12 +6,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from django.db.models import QuerySet
 
 from measurements.kinds import KINDS, Kind, Type, Unit
-from measurements.models import Measurement, MeasurementThreshold
+from measurements.models import Measurement
 from medtrack import keyset
 from patients.models import Patient
 
@@ -80,21 +77,12 @@ class Point:
     flagged: bool
 
 
-def series(
-    patient: Patient, type_: str, since: dt.datetime, label: str = ""
-) -> QuerySet[Measurement, Point]:
+def points(patient: Patient, type_: str, since: dt.datetime, label: str = "") -> list[Point]:
+    """A type's readings since ``since``, oldest first, only what a chart needs (one query)."""
     readings = Measurement.objects.filter(patient=patient, type=type_, measured_at__gte=since)
     if type_ == Type.OTHER:
         readings = readings.filter(label=label)
-    rows: Any = readings.order_by("measured_at").values_list(
+    rows = readings.order_by("measured_at").values_list(
         "measured_at", "value", "value_secondary", "out_of_range"
     )
-    return rows
-
-
-def points(patient: Patient, type_: str, since: dt.datetime, label: str = "") -> list[Point]:
-    return [Point(*row) for row in series(patient, type_, since, label)]
-
-
-def thresholds(patient: Patient) -> dict[str, MeasurementThreshold]:
-    return {t.type: t for t in MeasurementThreshold.objects.filter(patient=patient)}
+    return [Point(at, value, secondary, flagged) for at, value, secondary, flagged in rows]

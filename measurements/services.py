@@ -57,8 +57,8 @@ def measurement_create(
     reading.out_of_range = _flagged(patient, reading.type, reading.value, reading.value_secondary)
     try:
         insert_once(reading)
-    except AlreadyCreated as done:
-        if Measurement.objects.filter(pk=done.record_id, patient=patient).exists():
+    except AlreadyCreated:
+        if Measurement.objects.filter(pk=reading.pk, patient=patient).exists():
             raise
         raise stale_form_error() from None
     return reading

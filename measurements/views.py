@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -185,7 +186,7 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
     label = request.GET.get("label", "")[:80] if kind.type == Type.OTHER else ""
     days = _window(request)
     now = timezone.now()
-    since = now - timezone.timedelta(days=days)
+    since = now - dt.timedelta(days=days)
     threshold = MeasurementThreshold.objects.filter(patient=patient, type=kind.type).first()
     points = selectors.points(patient, kind.type, since, label)
     page = selectors.recent(

@@ -144,3 +144,46 @@ def test_medication_changes_read_plainly(client: Client, patient: Patient, prima
     assert "Alice Primary changed Metformin's strength from “500 mg” to “850 mg”" in story
     assert "Alice Primary scheduled a medication: 08:00 and 20:00 every day" in story
     assert story[-1] == "Alice Primary added Metformin 500 mg"
+
+
+def test_every_history_table_is_described_and_filed_under_an_area() -> None:
+    from audit.activity import AREAS, DESCRIBERS, event_models
+
+    tables = {model._meta.db_table for model in event_models()}
+    assert tables <= set(DESCRIBERS), f"no describer for {tables - set(DESCRIBERS)}"
+    assert tables <= set(AREAS)
+
+
+def test_readings_targets_and_journal_entries_tell_their_story(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from conftest import add_reading, set_target, write_journal
+    from measurements import services as measurements
+    from measurements.models import Measurement
+
+    reading = add_reading(secondary, patient, "temperature", Decimal("38.4"))
+    with acting_as(secondary.pk):
+        measurements.measurement_delete(
+            patient=as_member(secondary, patient, Area.MEASUREMENTS),
+            actor=secondary,
+            measurement=Measurement.objects.get(pk=reading.pk),
+        )
+    set_target(
+        primary, patient, "blood_pressure", Decimal(90), Decimal(130), max_secondary=Decimal(85)
+    )
+    write_journal(secondary, patient, dt.date(2026, 11, 20), mood=3)
+    client.force_login(primary)
+
+    story = texts(client, patient, area="measurements") + texts(client, patient, area="logs")
+
+    assert "Bob Secondary recorded temperature: 38.4\xa0°C" in story
+    assert "Bob Secondary deleted a temperature reading (38.4\xa0°C)" in story
+    assert "Alice Primary recorded blood pressure: 150/95\xa0mmHg" in story
+    assert (
+        "Alice Primary set the blood pressure target to 90–130\xa0mmHg (systolic), "
+        "at most 85\xa0mmHg (diastolic)"
+    ) in story
+    assert "Bob Secondary wrote the journal for 20 November 2026" in story

@@ -85,3 +85,28 @@ def test_staff_see_medications_and_filter_doses(
         )
     )
     assert "08:00" in opened.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changelist", "filters"),
+    [
+        ("admin:measurements_measurement_changelist", {"type__exact": "blood_pressure"}),
+        ("admin:measurements_measurementthreshold_changelist", {"type__exact": "blood_pressure"}),
+        ("admin:journal_dailylog_changelist", {"log_date__gte": "2000-01-01"}),
+    ],
+)
+def test_staff_filter_readings_and_journal_entries_by_patient_type_and_date(
+    client: Client,
+    staff: User,
+    patient: Patient,
+    other_patient: Patient,
+    changelist: str,
+    filters: dict[str, str],
+) -> None:
+    client.force_login(staff)
+    response = client.get(reverse(changelist), {**filters, "patient__id__exact": patient.pk})
+    assert response.status_code == 200
+    rows = response.context["cl"].result_list
+    assert len(rows) == 1
+    assert rows[0].patient_id == patient.pk
+    assert "Rosa Primary" in response.content.decode()

@@ -41,6 +41,7 @@ FILLERS = {
     "url": "x",
     "uidb64": "x",
     "token": "x",
+    "type": "blood_pressure",
 }
 
 

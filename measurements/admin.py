@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from measurements.models import Measurement, MeasurementThreshold
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    """Values are in the canonical unit shown beside them. Staff edits do not
+    re-flag: change targets in the app."""
+
+    list_display = [
+        "measured_at",
+        "patient",
+        "type",
+        "label",
+        "value",
+        "value_secondary",
+        "unit",
+        "out_of_range",
+        "source",
+    ]
+    list_filter = [
+        ("patient", admin.RelatedOnlyFieldListFilter),
+        "type",
+        "out_of_range",
+        "source",
+        "measured_at",
+    ]
+    date_hierarchy = "measured_at"
+    search_fields = ["patient__name", "label", "notes"]
+    autocomplete_fields = ["patient", "recorded_by"]
+    list_select_related = ["patient"]
+    show_full_result_count = False
+
+
+@admin.register(MeasurementThreshold)
+class MeasurementThresholdAdmin(admin.ModelAdmin):
+    list_display = [
+        "patient",
+        "type",
+        "min_value",
+        "max_value",
+        "min_secondary",
+        "max_secondary",
+        "is_active",
+    ]
+    list_filter = [("patient", admin.RelatedOnlyFieldListFilter), "type", "is_active"]
+    search_fields = ["patient__name"]
+    autocomplete_fields = ["patient", "updated_by"]
+    list_select_related = ["patient"]
