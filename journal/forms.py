@@ -49,18 +49,18 @@ SCALES = {
 class ScaleSelect(forms.RadioSelect):
     """Big touch targets in a row (styled by ``.scale``), keyboard-operable as radios."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(attrs={"class": "scale"}, **kwargs)
+    def __init__(self, *, numbers: bool = False, **kwargs: Any) -> None:
+        super().__init__(attrs={"class": "scale scale-numbers" if numbers else "scale"}, **kwargs)
 
 
 def _scale(label: Any, choices: Sequence[tuple[int, Any]]) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
-        choices=[(value, text) for value, text in choices],
+        choices=list(choices),
         coerce=int,
         empty_value=None,
         required=False,
-        widget=ScaleSelect,
+        widget=ScaleSelect(numbers=all(str(value) == str(text) for value, text in choices)),
     )
 
 

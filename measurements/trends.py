@@ -77,7 +77,7 @@ def chart(
     zone: ZoneInfo,
     title: str,
     symbol: str,
-    width: int = 640,
+    width: int = 440,
     height: int = 240,
 ) -> SafeString:
     """The trend chart; blood pressure draws both lines; flagged readings stand out."""
