@@ -15,6 +15,7 @@ import shutil
 from decimal import Decimal
 from typing import Any
 
+import hypothesis
 import pytest
 from django.utils import timezone
 
@@ -32,6 +33,10 @@ from medtrack.rls import acting_as, system_context
 from patients import services as patients
 from patients.access import Area, get_patient_for_user
 from patients.models import Patient
+
+# Property tests judge results, not speed (CI machines are busy; speed is `make bench`'s).
+hypothesis.settings.register_profile("medtrack", deadline=None)
+hypothesis.settings.load_profile("medtrack")
 
 # live_server + Playwright's sync API share a thread with an event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

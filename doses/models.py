@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pghistory
 import pgtrigger
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -35,13 +34,7 @@ class Dose(models.Model):
     id = fields.uuid_pk()
     # Foreign keys lead the composite indexes below; their own indexes would
     # only slow down the generator's bulk inserts.
-    patient = models.ForeignKey(
-        "patients.Patient",
-        on_delete=models.DB_CASCADE,
-        related_name="+",
-        verbose_name=_("patient"),
-        db_index=False,
-    )
+    patient = fields.patient_fk()
     medication = models.ForeignKey(
         "medications.Medication",
         on_delete=models.DB_CASCADE,
@@ -64,15 +57,7 @@ class Dose(models.Model):
     )
     taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=3)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("recorded by"),
-        db_index=False,
-    )
+    recorded_by = fields.author_fk(_("recorded by"))
     skip_reason = fields.TextField(_("why skipped"), blank=True, default="", db_default="")
     notes = fields.TextField(_("notes"), blank=True, default="", db_default="")
     created_at = fields.created_at(verbose_name=_("created"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pghistory
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -28,13 +27,7 @@ def _rating(verbose_name: StrOrPromise) -> models.PositiveSmallIntegerField:
 @pghistory.track(meta=fields.history_indexes("daily_log"))
 class DailyLog(models.Model):
     id = fields.uuid_pk()
-    patient = models.ForeignKey(
-        "patients.Patient",
-        on_delete=models.DB_CASCADE,
-        related_name="+",
-        verbose_name=_("patient"),
-        db_index=False,
-    )
+    patient = fields.patient_fk()
     log_date = models.DateField(_("day"))
     mood = _rating(_("mood"))
     energy = _rating(_("energy"))
@@ -57,13 +50,7 @@ class DailyLog(models.Model):
     symptoms = fields.text_list(verbose_name=_("symptoms"))
     activities = fields.text_list(verbose_name=_("activities"))
     notes = fields.TextField(_("notes"), blank=True, default="", db_default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        verbose_name=_("written by"),
-        db_index=False,
-    )
+    created_by = fields.author_fk(_("written by"), null=False)
     created_at = fields.created_at(verbose_name=_("created"))
     updated_at = fields.updated_at(verbose_name=_("updated"))
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import pghistory
 import pgtrigger
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -41,13 +40,7 @@ def _canonical_unit() -> Q:
 )
 class Measurement(models.Model):
     id = fields.uuid_pk()
-    patient = models.ForeignKey(
-        "patients.Patient",
-        on_delete=models.DB_CASCADE,
-        related_name="+",
-        verbose_name=_("patient"),
-        db_index=False,
-    )
+    patient = fields.patient_fk()
     type = fields.TextField(_("type"), choices=Type.choices)
     #: What an "other" reading is ("Peak flow"); empty for the named types.
     label = fields.TextField(_("what"), blank=True, default="", db_default="")
@@ -62,15 +55,7 @@ class Measurement(models.Model):
     source = fields.TextField(
         _("source"), choices=Source.choices, default=Source.MANUAL, db_default="manual"
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("recorded by"),
-        db_index=False,
-    )
+    recorded_by = fields.author_fk(_("recorded by"))
     out_of_range = fields.BooleanField(_("outside the target"), default=False, db_default=False)
     created_at = fields.created_at(verbose_name=_("created"))
     updated_at = fields.updated_at(verbose_name=_("updated"))
@@ -123,28 +108,14 @@ class MeasurementThreshold(models.Model):
     """A patient's target range for a type, in the canonical unit; either end may be open."""
 
     id = fields.uuid_pk()
-    patient = models.ForeignKey(
-        "patients.Patient",
-        on_delete=models.DB_CASCADE,
-        related_name="+",
-        verbose_name=_("patient"),
-        db_index=False,
-    )
+    patient = fields.patient_fk()
     type = fields.TextField(_("type"), choices=Type.choices)
     min_value = _value(_("lowest"), null=True, blank=True)
     max_value = _value(_("highest"), null=True, blank=True)
     min_secondary = _value(_("lowest diastolic"), null=True, blank=True)
     max_secondary = _value(_("highest diastolic"), null=True, blank=True)
     is_active = fields.BooleanField(_("in use"), default=True, db_default=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("set by"),
-        db_index=False,
-    )
+    updated_by = fields.author_fk(_("set by"))
     created_at = fields.created_at(verbose_name=_("created"))
     updated_at = fields.updated_at(verbose_name=_("updated"))
 

@@ -39,14 +39,19 @@ def _reading(patient: Patient, measurement_id: uuid.UUID) -> Measurement:
     return get_object_or_404(Measurement, pk=measurement_id, patient=patient)
 
 
-def _saved_text(reading: Measurement, request: AuthenticatedHttpRequest) -> str:
+def _saved(
+    request: AuthenticatedHttpRequest, patient: Patient, reading: Measurement
+) -> HttpResponse:
+    """Say what was saved (and whether it is outside the target), back to its trend."""
     (entry,) = selectors.shown([reading], _preferences(request))
+    params = {"what": entry.title.lower(), "value": entry.text}
     if reading.out_of_range:
-        return _("Saved %(what)s: %(value)s — outside the target range.") % {
-            "what": entry.title.lower(),
-            "value": entry.text,
-        }
-    return _("Saved %(what)s: %(value)s.") % {"what": entry.title.lower(), "value": entry.text}
+        messages.warning(
+            request, _("Saved %(what)s: %(value)s — outside the target range.") % params
+        )
+    else:
+        messages.success(request, _("Saved %(what)s: %(value)s.") % params)
+    return redirect("measurements:trend", patient_id=patient.pk, type=reading.type)
 
 
 @patient_view(Area.MEASUREMENTS)
@@ -96,10 +101,7 @@ def create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            (messages.warning if reading.out_of_range else messages.success)(
-                request, _saved_text(reading, request)
-            )
-            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+            return _saved(request, patient, reading)
     context = {"patient": patient, "form": form, "kind": kind, "creating": True}
     return render(request, "measurements/form.html", context)
 
@@ -145,10 +147,7 @@ def edit(
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            (messages.warning if saved.out_of_range else messages.success)(
-                request, _saved_text(saved, request)
-            )
-            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+            return _saved(request, patient, saved)
     context = {"patient": patient, "form": form, "kind": kind, "reading": reading}
     return render(request, "measurements/form.html", context)
 

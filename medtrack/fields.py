@@ -11,7 +11,7 @@ caregiver row exists, so its INSERT would fail.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.fields import ArrayField as PostgresArrayField
 from django.contrib.postgres.functions import RandomUUID
@@ -19,6 +19,9 @@ from django.db import models
 from django.utils import timezone
 
 from medtrack.db import TransactionNow
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class _SentNotReturned:
@@ -81,3 +84,33 @@ def history_indexes(prefix: str, patient_field: str = "patient") -> dict[str, li
 def text_list(**kwargs: Any) -> ArrayField:
     """``TEXT[] DEFAULT '{}'``."""
     return ArrayField(models.TextField(), default=list, db_default=[], blank=True, **kwargs)
+
+
+def patient_fk() -> models.ForeignKey[Any, Any]:
+    """``patient_id → patients ON DELETE CASCADE`` (in the database), unindexed:
+    each table leads a composite index with it."""
+    from django.utils.translation import gettext_lazy as _
+
+    return models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.DB_CASCADE,
+        related_name="+",
+        verbose_name=_("patient"),
+        db_index=False,
+    )
+
+
+def author_fk(verbose_name: StrOrPromise, *, null: bool = True) -> models.ForeignKey[Any, Any]:
+    """Who wrote a row: ``→ users`` with no delete action (accounts are scrubbed,
+    never deleted: DESIGN.md "Deletes")."""
+    from django.conf import settings
+
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=null,
+        blank=null,
+        related_name="+",
+        verbose_name=verbose_name,
+        db_index=False,
+    )
