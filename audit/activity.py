@@ -203,6 +203,7 @@ PAGE_NAMES = {
     "appointments": gettext_lazy("appointments"),
     "files": gettext_lazy("documents"),
     "exports": gettext_lazy("exports"),
+    "timeline": gettext_lazy("timeline"),
 }
 
 

@@ -130,7 +130,7 @@ def delete(request: AuthenticatedHttpRequest, patient: Patient, log_id: uuid.UUI
     return render(request, "journal/delete.html", {"patient": patient, "entry": entry})
 
 
-@patient_view(Area.PATIENT)
+@patient_view(Area.PATIENT, page="timeline")
 @require_GET
 def timeline_view(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Day by day, newest first: journal, readings and doses (what the user may see)."""

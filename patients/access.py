@@ -136,13 +136,14 @@ def patient_view(
     *,
     post_needs: Level = Level.WRITE,
     include_deleted: bool = False,
+    page: str = "",
 ) -> Callable[[V], V]:
     """Load ``kwargs['patient_id']`` through the policy and pass the patient on.
 
     Writes (any method but GET/HEAD) need at least ``post_needs`` (WRITE;
     only leaving a team asks less). The view is labelled with its area and
     levels so the URL walk test can check it. GETs of a patient's pages go to
-    the access log.
+    the access log, as the ``page`` they show (by default the area's).
     """
 
     def decorator(view: V) -> V:
@@ -158,7 +159,10 @@ def patient_view(
                 from audit.services import access_log_record
 
                 access_log_record(
-                    request=request, action="view", patient_id=patient.pk, object_type=area.value
+                    request=request,
+                    action="view",
+                    patient_id=patient.pk,
+                    object_type=page or area.value,
                 )
             return view(request, patient, *args, **kwargs)
 

@@ -140,3 +140,16 @@ def test_a_page_costs_the_same_with_a_year_of_history(
     # then restore and release
     with django_assert_num_queries(15):
         client.get(url(patient))
+
+
+def test_looking_at_the_timeline_is_logged_as_such(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    from audit.models import AccessLog
+
+    client.force_login(primary)
+    client.get(url(patient))
+    with system_context("test"):
+        assert AccessLog.objects.filter(patient_id=patient.pk, object_type="timeline").count() == 1
+    activity = client.get(reverse("audit:activity", args=[patient.pk])).context["page"].entries
+    assert any(entry.text == "Alice Primary looked at the timeline page" for entry in activity)
