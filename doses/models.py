@@ -74,6 +74,12 @@ class Dose(models.Model):
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="pending"), name="doses_pending_due"
             ),
+            # As-needed doses by when they were given (the timeline, the 24-hour limits).
+            models.Index(
+                fields=["patient", "taken_at"],
+                condition=Q(scheduled_for__isnull=True),
+                name="doses_as_needed_taken",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -53,14 +53,17 @@ class ScaleSelect(forms.RadioSelect):
         super().__init__(attrs={"class": "scale scale-numbers" if numbers else "scale"}, **kwargs)
 
 
-def _scale(label: Any, choices: Sequence[tuple[int, Any]]) -> forms.TypedChoiceField:
+def _scale(
+    label: Any, choices: Sequence[tuple[int, Any]], *, numbers: bool = False
+) -> forms.TypedChoiceField:
+    """One tap per answer, and "Not noted" to take a tap back (there is no JavaScript)."""
     return forms.TypedChoiceField(
         label=label,
-        choices=list(choices),
+        choices=[*choices, ("", gettext_lazy("Not noted"))],
         coerce=int,
         empty_value=None,
         required=False,
-        widget=ScaleSelect(numbers=all(str(value) == str(text) for value, text in choices)),
+        widget=ScaleSelect(numbers=numbers),
     )
 
 
@@ -70,7 +73,9 @@ class DailyLogForm(forms.Form):
     mood = _scale(gettext_lazy("Mood"), list(enumerate(SCALES["mood"], start=1)))
     energy = _scale(gettext_lazy("Energy"), list(enumerate(SCALES["energy"], start=1)))
     appetite = _scale(gettext_lazy("Appetite"), list(enumerate(SCALES["appetite"], start=1)))
-    pain_level = _scale(gettext_lazy("Pain (0 none – 10 worst)"), [(n, str(n)) for n in range(11)])
+    pain_level = _scale(
+        gettext_lazy("Pain (0 none – 10 worst)"), [(n, str(n)) for n in range(11)], numbers=True
+    )
     sleep_hours = forms.DecimalField(
         label=gettext_lazy("Hours slept"),
         required=False,

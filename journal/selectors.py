@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from journal.models import DailyLog
@@ -25,26 +24,21 @@ def suggestions(patient: Patient, today: dt.date, limit: int = 40) -> dict[str, 
     """Symptoms and activities used for this patient in the last year, most used first
     (one query, bounded by the year whatever the history)."""
     since = today - dt.timedelta(days=SUGGESTION_DAYS)
+    branch = """(
+        SELECT %s AS kind, item FROM (
+            SELECT unnest({column}) AS item, log_date FROM daily_logs
+            WHERE patient_id = %s AND log_date >= %s
+        ) used
+        GROUP BY item ORDER BY count(*) DESC, max(log_date) DESC, item LIMIT %s
+    )"""
+    found: dict[str, list[str]] = {"symptoms": [], "activities": []}
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT kind, item FROM (
-                SELECT 'symptoms' AS kind, unnest(symptoms) AS item, log_date
-                FROM daily_logs WHERE patient_id = %s AND log_date >= %s
-                UNION ALL
-                SELECT 'activities', unnest(activities), log_date
-                FROM daily_logs WHERE patient_id = %s AND log_date >= %s
-            ) used
-            GROUP BY kind, item
-            ORDER BY count(*) DESC, max(log_date) DESC, item
-            LIMIT %s
-            """,
-            [patient.pk, since, patient.pk, since, limit * 2],
+            " UNION ALL ".join(branch.format(column=column) for column in found),
+            [value for column in found for value in (column, patient.pk, since, limit)],
         )
-        found: dict[str, list[str]] = {"symptoms": [], "activities": []}
         for kind, item in cursor.fetchall():
-            if len(found[kind]) < limit:
-                found[kind].append(item)
+            found[kind].append(item)
     return found
 
 
@@ -89,7 +83,8 @@ def trends(patient: Patient, today: dt.date, days: int, zone: ZoneInfo) -> dict[
             series=[charts.Series(str(label), points)],
             start=start,
             end=end,
-            title=_("%(what)s, last %(days)s days") % {"what": label, "days": days},
+            title=ngettext("%(what)s, last %(days)s day", "%(what)s, last %(days)s days", days)
+            % {"what": label, "days": days},
             description=ngettext(
                 "%(count)s day with an entry.", "%(count)s days with an entry.", len(points)
             )

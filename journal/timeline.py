@@ -154,17 +154,20 @@ class Doses(Source):
         return [Item(self.kind, dose.at, dose) for dose in found]
 
     def newest_before(self, window: Window) -> dt.date | None:
-        before = Q(scheduled_for__lt=window.start) | Q(
-            scheduled_for__isnull=True, taken_at__lt=window.start
+        # Scheduled and as-needed doses each walk their own index backwards.
+        recorded = Dose.objects.filter(patient=window.patient).exclude(status=DoseStatus.PENDING)
+        scheduled = (
+            recorded.filter(scheduled_for__lt=window.start)
+            .order_by("-scheduled_for")
+            .values_list("scheduled_for", flat=True)[:1]
         )
-        at = (
-            self._recorded(window)
-            .filter(before)
-            .order_by("-at")
-            .values_list("at", flat=True)
-            .first()
+        as_needed = (
+            recorded.filter(scheduled_for__isnull=True, taken_at__lt=window.start)
+            .order_by("-taken_at")
+            .values_list("taken_at", flat=True)[:1]
         )
-        return at.astimezone(window.zone).date() if at else None
+        found = [at for at in scheduled.union(as_needed, all=True) if at is not None]
+        return max(found).astimezone(window.zone).date() if found else None
 
 
 SOURCES: list[Source] = [Journal(), Readings(), Doses()]

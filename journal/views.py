@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -42,6 +42,7 @@ def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "today": today,
         "entries": entries,
         "mine": next((e for e in entries if e.created_by_id == request.user.pk), None),
+        "can_write_journal": can(patient, Area.LOGS, Level.WRITE),
         "charts": selectors.trends(patient, today, days, ZoneInfo(patient.timezone)),
         "days": days,
         "windows": selectors.TREND_WINDOWS,
@@ -78,13 +79,19 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         except AlreadyCreated:
             messages.info(request, _("This entry was already saved."))
             return redirect("journal:home", patient_id=patient.pk)
+        except DailyLog.DoesNotExist:
+            messages.error(request, _("This entry was deleted meanwhile."))
+            return redirect("journal:home", patient_id=patient.pk)
         except (services.DayTaken, services.EditConflict) as conflict:
-            # Saved elsewhere meanwhile: keep what was typed, save again over the new version.
             entry = (
                 conflict.entry
                 if isinstance(conflict, services.DayTaken)
-                else DailyLog.objects.get(pk=entry.pk)  # type: ignore[union-attr]
+                else get_object_or_404(DailyLog, pk=entry.pk)  # type: ignore[union-attr]
             )
+            if all(getattr(entry, name) == value for name, value in form.content.items()):
+                messages.success(request, _("Journal entry saved."))  # the same save, twice
+                return redirect("journal:home", patient_id=patient.pk)
+            # Saved elsewhere meanwhile: keep what was typed, save again over the new version.
             data = request.POST.copy()
             data["version"] = str(entry.updated_at)
             form = DailyLogForm(data, instance=entry, **options)
@@ -118,9 +125,14 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @patient_view(Area.LOGS, Level.WRITE)
 @require_http_methods(["GET", "POST"])
 def delete(request: AuthenticatedHttpRequest, patient: Patient, log_id: uuid.UUID) -> HttpResponse:
-    entry = get_object_or_404(
-        DailyLog.objects.select_related("created_by"), pk=log_id, patient=patient
+    entry = (
+        DailyLog.objects.select_related("created_by").filter(pk=log_id, patient=patient).first()
     )
+    if entry is None and request.method == "POST":  # a second tap on Delete
+        messages.info(request, _("The journal entry was already deleted."))
+        return redirect("journal:home", patient_id=patient.pk)
+    if entry is None:
+        raise Http404
     if entry.created_by_id != request.user.pk and not can(patient, Area.PATIENT, Level.MANAGE):
         raise PermissionDenied
     if request.method == "POST":
@@ -151,5 +163,6 @@ def timeline_view(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRe
         "sources": visible,
         "kind": kind if len(chosen) == 1 and len(visible) > 1 else "",
         "today": today,
+        "can_write_journal": can(patient, Area.LOGS, Level.WRITE),
     }
     return render(request, "journal/timeline.html", context)

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from measurements.models import Measurement, MeasurementThreshold
+from measurements.services import reflag
 
 
 @admin.register(Measurement)
 class MeasurementAdmin(admin.ModelAdmin):
-    """Values are in the canonical unit shown beside them. Staff edits do not
-    re-flag: change targets in the app."""
+    """Values are in the canonical unit shown beside them. A reading edited here
+    keeps its flag until its target is next saved."""
 
     list_display = [
         "measured_at",
@@ -50,3 +53,8 @@ class MeasurementThresholdAdmin(admin.ModelAdmin):
     search_fields = ["patient__name"]
     autocomplete_fields = ["patient", "updated_by"]
     list_select_related = ["patient"]
+
+    def save_model(self, request: Any, obj: MeasurementThreshold, form: Any, change: bool) -> None:
+        """A target changed here re-flags its readings, as in the app."""
+        super().save_model(request, obj, form, change)
+        reflag(obj.patient, obj)

@@ -140,8 +140,6 @@ class MeasurementForm(forms.Form):
             raise forms.ValidationError(
                 _("This time is in the future. Enter when the reading was taken.")
             )
-        if measured_at.year < 1900:
-            raise forms.ValidationError(_("Please check the year."))
         return measured_at
 
     def clean(self) -> dict[str, Any]:
@@ -189,7 +187,7 @@ class ThresholdForm(forms.Form):
         instance: MeasurementThreshold | None = None,
         **kwargs: Any,
     ) -> None:
-        self.kind = kind
+        self.kind, self.instance = kind, instance
         self.unit = kind.unit_for(preferences)
         if instance is not None:
             kwargs.setdefault("initial", {})
@@ -225,6 +223,9 @@ class ThresholdForm(forms.Form):
                 shown = data.get(name)
                 if shown is None:
                     continue
+                if self.instance is not None and name not in self.changed_data:
+                    data[name] = getattr(self.instance, name)  # no drift through rounding
+                    continue
                 value = self.unit.store(shown)
                 if not possible.low <= value <= possible.high:
                     self.add_error(
@@ -241,9 +242,13 @@ class ThresholdForm(forms.Form):
             low, high = data.get(low_name), data.get(high_name)
             if low is not None and high is not None and low > high:
                 self.add_error(high_name, _("The highest value must not be below the lowest."))
-        if data.get("is_active") and not any(
-            data.get(name) is not None
-            for name in ("min_value", "max_value", "min_secondary", "max_secondary")
+        if (
+            not self.errors
+            and data.get("is_active")
+            and not any(
+                data.get(name) is not None
+                for name in ("min_value", "max_value", "min_secondary", "max_secondary")
+            )
         ):
             self.add_error(None, _("Enter a lowest or a highest value (or both)."))
         return data

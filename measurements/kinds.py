@@ -128,6 +128,11 @@ class Kind:
         return str(self.type.label)
 
     @property
+    def canonical_places(self) -> int:
+        """Decimals the canonical unit is shown with (its first unit is canonical)."""
+        return next(iter(self.units.values())).places
+
+    @property
     def has_secondary(self) -> bool:
         return self.secondary_limits is not None
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 import pghistory
 import pgtrigger
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from measurements.kinds import CANONICAL_UNITS, Context, Source, Type
+from measurements.kinds import CANONICAL_UNITS, KINDS, Context, Source, Type
 from medtrack import fields
 
 
@@ -148,17 +150,25 @@ class MeasurementThreshold(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.min_value}–{self.max_value}"
 
+    @property
+    def places(self) -> int:
+        """Readings are compared at the precision of the canonical unit (37.8 °C,
+        180 mg/dL), so 10.0 mmol/L (180.16 mg/dL) is not above "at most 180"."""
+        return KINDS[self.type].canonical_places
+
     def breached(self, value: Decimal, secondary: Decimal | None = None) -> bool:
         """Is a reading outside this range? (``breach`` says the same in SQL.)"""
         if not self.is_active:
             return False
-        pairs = [(value, self.min_value, self.max_value)]
-        if secondary is not None:
-            pairs.append((secondary, self.min_secondary, self.max_secondary))
-        return any(
-            (low is not None and v < low) or (high is not None and v > high)
-            for v, low, high in pairs
+        return self.outside(value, self.min_value, self.max_value) or (
+            secondary is not None
+            and self.outside(secondary, self.min_secondary, self.max_secondary)
         )
+
+    def outside(self, value: Decimal, low: Decimal | None, high: Decimal | None) -> bool:
+        """Is one number outside [low, high] (either end open)?"""
+        rounded = value.quantize(Decimal(1).scaleb(-self.places), ROUND_HALF_UP)
+        return (low is not None and rounded < low) or (high is not None and rounded > high)
 
     def breach(self) -> Q | None:
         """The readings outside this range, as a condition for one UPDATE (None: none are)."""
@@ -169,8 +179,9 @@ class MeasurementThreshold(models.Model):
             ("value", self.min_value, self.max_value),
             ("value_secondary", self.min_secondary, self.max_secondary),
         ):
-            for lookup, bound in (("lt", low), ("gt", high)):
+            rounded = Round(column, self.places)
+            for compare, bound in ((LessThan, low), (GreaterThan, high)):
                 if bound is not None:
-                    condition = Q(**{f"{column}__{lookup}": bound})
+                    condition = Q(compare(rounded, bound))
                     outside = condition if outside is None else outside | condition
         return outside

@@ -95,7 +95,27 @@ def chart(
                 "series-1",
             )
         )
-    flagged_at = {p.at for p in points if p.flagged}
+    # Blood pressure: a dot is red on the line whose number is outside its range.
+    days = (until - since).days
+    flagged = {
+        "series-0": {
+            p.at
+            for p in points
+            if p.flagged
+            and (
+                threshold is None
+                or threshold.outside(p.value, threshold.min_value, threshold.max_value)
+            )
+        },
+        "series-1": {
+            p.at
+            for p in points
+            if p.flagged
+            and p.secondary is not None
+            and threshold is not None
+            and threshold.outside(p.secondary, threshold.min_secondary, threshold.max_secondary)
+        },
+    }
     stats = summary(points, unit, symbol=symbol)
     description = (
         ngettext(
@@ -122,10 +142,11 @@ def chart(
         series=series,
         start=since,
         end=until,
-        title=_("%(what)s, last %(days)s days") % {"what": title, "days": (until - since).days},
+        title=ngettext("%(what)s, last %(days)s day", "%(what)s, last %(days)s days", days)
+        % {"what": title, "days": days},
         description=description,
         bands=_bands(threshold, kind, unit),
-        flagged=lambda _series, at, _value: at in flagged_at,
+        flagged=lambda series, at, _value: at in flagged[series.css_class],
         zone=zone,
         width=width,
         height=height,

@@ -10,7 +10,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -51,7 +53,13 @@ def _saved(
         )
     else:
         messages.success(request, _("Saved %(what)s: %(value)s.") % params)
-    return redirect("measurements:trend", patient_id=patient.pk, type=reading.type)
+    return redirect(_trend_url(patient, reading))
+
+
+def _trend_url(patient: Patient, reading: Measurement) -> str:
+    """The reading's trend page ("other" readings: the trend of their label)."""
+    url = reverse("measurements:trend", args=[patient.pk, reading.type])
+    return f"{url}?{urlencode({'label': reading.label})}" if reading.label else url
 
 
 @patient_view(Area.MEASUREMENTS)
@@ -97,7 +105,7 @@ def create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
             )
         except AlreadyCreated:
             messages.info(request, _("This reading was already saved."))
-            return redirect("measurements:trend", patient_id=patient.pk, type=kind.type.value)
+            return redirect(_trend_url(patient, Measurement(**form.reading)))
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -129,9 +137,13 @@ def edit(
                 version=form.cleaned_data["version"],
                 **form.reading,
             )
+        except services.Measurement.DoesNotExist:
+            raise Http404 from None
         except services.EditConflict:
-            # Keep what was typed; the next save is against what is saved now.
             latest = _reading(patient, measurement_id)
+            if all(getattr(latest, name) == value for name, value in form.reading.items()):
+                return _saved(request, patient, latest)  # the same edit, submitted twice
+            # Keep what was typed; the next save is against what is saved now.
             data = request.POST.copy()
             data["version"] = str(latest.updated_at)
             form = MeasurementForm(data, **{**options, "instance": latest})
@@ -157,13 +169,19 @@ def edit(
 def delete(
     request: AuthenticatedHttpRequest, patient: Patient, measurement_id: uuid.UUID
 ) -> HttpResponse:
-    reading = _reading(patient, measurement_id)
+    reading = Measurement.objects.filter(pk=measurement_id, patient=patient).first()
+    if reading is None and request.method == "POST":  # a second tap on Delete
+        messages.info(request, _("The reading was already deleted."))
+        return redirect("measurements:overview", patient_id=patient.pk)
+    if reading is None:
+        raise Http404
     if request.method == "POST":
         services.measurement_delete(patient=patient, actor=request.user, measurement=reading)
         messages.success(request, _("The reading was deleted."))
-        return redirect("measurements:trend", patient_id=patient.pk, type=reading.type)
+        return redirect(_trend_url(patient, reading))
     (entry,) = selectors.shown([reading], _preferences(request))
-    return render(request, "measurements/delete.html", {"patient": patient, "entry": entry})
+    context = {"patient": patient, "entry": entry, "back": _trend_url(patient, reading)}
+    return render(request, "measurements/delete.html", context)
 
 
 def _window(request: AuthenticatedHttpRequest) -> int:
@@ -183,6 +201,8 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
     preferences = _preferences(request)
     unit = kind.unit_for(preferences)
     label = request.GET.get("label", "")[:80] if kind.type == Type.OTHER else ""
+    if "\x00" in label:
+        raise Http404
     days = _window(request)
     now = timezone.now()
     since = now - dt.timedelta(days=days)
@@ -218,6 +238,9 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
         "readings": readings,
         "next_cursor": page.next_cursor,
         "can_write": can(patient, Area.MEASUREMENTS, Level.WRITE),
+        # "Other" without a label mixes several things: name each row, offer each chart.
+        "mixed": kind.type == Type.OTHER and not label,
+        "labels": selectors.other_labels(patient) if kind.type == Type.OTHER and not label else [],
     }
     return render(request, "measurements/trend.html", context)
 

@@ -62,6 +62,7 @@ class TextListField(forms.Field):
     default_error_messages = {
         "too_many": _("Please keep the list to %(max)s items."),
         "too_long": _("“%(item)s” is too long; keep each item under %(max)s characters."),
+        "null_characters": _("An item contains a character we cannot store."),
     }
 
     def __init__(self, *, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> None:
@@ -85,6 +86,8 @@ class TextListField(forms.Field):
         if len(value) > self.max_items:
             raise ValidationError(self.error_messages["too_many"], params={"max": self.max_items})
         for item in value:
+            if "\x00" in item:
+                raise ValidationError(self.error_messages["null_characters"], code="null")
             if len(item) > self.max_length:
                 raise ValidationError(
                     self.error_messages["too_long"],
@@ -167,8 +170,9 @@ class DateTimeInput(forms.DateTimeInput):
 
 class LocalDateTimeField(forms.DateTimeField):
     """A date and time on the patient's wall clock (``zone``), whatever the
-    user's own time zone; a time that does not exist or happens twice there (a
-    daylight-saving change) is refused with a message instead of guessed."""
+    user's own time zone. A time that happens twice there (clocks going back)
+    is its first occurrence; one that does not exist (clocks going forward)
+    is refused with a message saying so."""
 
     widget = DateTimeInput
 
@@ -187,5 +191,25 @@ class LocalDateTimeField(forms.DateTimeField):
     def to_python(self, value: Any) -> dt.datetime | None:
         from django.utils import timezone
 
-        with timezone.override(self.zone):
-            return super().to_python(value)
+        with timezone.override(dt.UTC):  # parse as a plain wall-clock time first
+            parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        wall = parsed.replace(tzinfo=None)
+        if not 1900 <= wall.year <= 2200:
+            raise ValidationError(_("Please check the year."), code="out_of_range")
+        local = wall.replace(tzinfo=self.zone)  # fold=0: the first of a repeated time
+        if local.astimezone(dt.UTC).astimezone(self.zone).replace(tzinfo=None) != wall:
+            raise ValidationError(
+                _(
+                    "%(time)s did not happen on %(date)s in %(zone)s: the clocks went "
+                    "forward. Enter the time the clock showed."
+                ),
+                params={
+                    "time": wall.strftime("%H:%M"),
+                    "date": wall.date().isoformat(),
+                    "zone": self.zone,
+                },
+                code="nonexistent",
+            )
+        return local.astimezone(dt.UTC)

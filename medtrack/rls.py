@@ -159,6 +159,7 @@ def policies(
     select: str,
     insert: str,
     update_check: str | None = None,
+    delete: str | None = None,
     area: str,
     delete_column: str | None = "patient_id",
     delete_roles: tuple[str, ...] = WRITERS,
@@ -168,7 +169,8 @@ def policies(
     """Enable RLS on ``table`` with policies for the app role (the general form).
 
     ``keep`` lists columns an update may never change (the row stays with its
-    patient); ``primaries_only`` those only a primary caregiver may change.
+    patient); ``primaries_only`` those only a primary caregiver may change;
+    ``delete`` narrows which visible rows may be deleted.
     """
     app = _app()
     statements = [
@@ -177,7 +179,7 @@ def policies(
         f"CREATE POLICY {table}_insert ON {table} FOR INSERT TO {app} WITH CHECK ({insert})",
         f"CREATE POLICY {table}_update ON {table} FOR UPDATE TO {app} "
         f"USING ({select}) WITH CHECK ({update_check or insert})",
-        f"CREATE POLICY {table}_delete ON {table} FOR DELETE TO {app} USING ({select})",
+        f"CREATE POLICY {table}_delete ON {table} FOR DELETE TO {app} USING ({delete or select})",
     ]
     reverse = [
         f"DROP POLICY {table}_{action} ON {table}"
@@ -201,16 +203,31 @@ def policies(
 
 
 def patient_scoped(
-    table: str, *, area: str, writers: tuple[str, ...] = WRITERS
+    table: str,
+    *,
+    area: str,
+    writers: tuple[str, ...] = WRITERS,
+    author: str = "",
+    keep: tuple[str, ...] = (),
 ) -> migrations.RunSQL:
     """The standard rule for a table with ``patient_id`` in ``area``: the team
-    reads, ``writers`` write, unless a member's permissions narrow the area."""
+    reads, ``writers`` write, unless a member's permissions narrow the area.
+
+    ``author`` names the column saying who wrote a row: a new row must name me
+    (or nobody) there, and no update may change it. ``keep`` adds columns no
+    update may change.
+    """
+    insert = member_of(writers, area=area, write=True)
+    if author:
+        insert += f" AND ({author} IS NULL OR {author} = rls_user_id())"
     return policies(
         table,
         select=member_of(READERS, area=area),
-        insert=member_of(writers, area=area, write=True),
+        insert=insert,
+        update_check=member_of(writers, area=area, write=True),
         area=area,
         delete_roles=writers,
+        keep=("patient_id", *((author,) if author else ()), *keep),
     )
 
 

@@ -233,3 +233,74 @@ def test_the_patient_page_reaches_todays_entry_in_one_tap(
     client.force_login(secondary)
     content = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert f'href="{write_url(patient)}"' in content
+
+
+def test_an_entry_saved_after_midnight_stays_on_its_day(
+    client: Client, patient: Patient, secondary: User, time_machine
+) -> None:
+    time_machine.move_to(dt.datetime(2026, 11, 25, 23, 55, tzinfo=MADRID), tick=False)
+    client.force_login(secondary)
+    page = client.get(write_url(patient))
+    assert 'action="?date=2026-11-25"' in page.content.decode()
+    token = str(page.context["form"]["form_token"].value())
+    time_machine.move_to(dt.datetime(2026, 11, 26, 0, 5, tzinfo=MADRID), tick=False)
+    client.post(write_url(patient, TODAY), {"form_token": token, "version": "", "mood": "3"})
+    assert [e.log_date for e in entries(patient) if e.created_by_id == secondary.pk] == [TODAY]
+
+
+def test_a_character_that_cannot_be_stored_gets_a_message_not_an_error(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    client.force_login(secondary)
+    data = {**fresh_form(client, patient), "symptoms": ["a\x00b"], "activities": ["\x00"]}
+    response = client.post(write_url(patient), data)
+    assert response.status_code == 200
+    assert "contains a character we cannot store" in response.content.decode()
+
+
+def test_a_tapped_answer_can_be_taken_back(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    client.force_login(primary)
+    page = client.get(write_url(patient))
+    assert "Not noted" in page.content.decode()
+    data = {**fresh_form(client, patient), "mood": "", "sleep_hours": "7"}
+    client.post(write_url(patient), data)
+    (entry,) = entries(patient)
+    assert (entry.mood, entry.sleep_hours) == (None, Decimal(7))
+
+
+def test_saving_the_same_edit_twice_is_not_a_conflict(
+    client: Client, patient: Patient, primary: User, time_machine
+) -> None:
+    client.force_login(primary)
+    data = {**fresh_form(client, patient), "mood": "2"}
+    client.post(write_url(patient), data)
+    time_machine.move_to(NOW + dt.timedelta(seconds=5), tick=False)
+    response = client.post(write_url(patient), data, follow=True)
+    assert "Journal entry saved" in response.content.decode()
+    assert "another window" not in response.content.decode()
+
+
+def test_deleting_twice_says_it_is_done(client: Client, patient: Patient, primary: User) -> None:
+    (entry,) = entries(patient)
+    client.force_login(primary)
+    url = reverse("journal:delete", args=[patient.pk, entry.pk])
+    client.post(url)
+    assert "already deleted" in client.post(url, follow=True).content.decode()
+
+
+def test_suggestions_keep_room_for_activities(patient: Patient, primary: User) -> None:
+    from journal.selectors import suggestions
+
+    write_journal(
+        primary,
+        patient,
+        TODAY - dt.timedelta(days=1),
+        symptoms=[f"s{n}" for n in range(30)],
+        activities=["walk"],
+    )
+    with system_context("test"):
+        found = suggestions(patient, TODAY, limit=10)
+    assert len(found["symptoms"]) == 10
+    assert found["activities"] == ["walk"]

@@ -9,8 +9,11 @@ class Migration(migrations.Migration):
     dependencies = [("measurements", "0001_initial"), ("caregivers", "0003_row_level_security")]
 
     operations = [
-        rls.patient_scoped("measurements", area="measurements"),
-        rls.patient_scoped("measurement_thresholds", area="measurements"),
+        # Who recorded a reading is theirs to say, and a reading keeps its type.
+        rls.patient_scoped(
+            "measurements", area="measurements", author="recorded_by_id", keep=("type",)
+        ),
+        rls.patient_scoped("measurement_thresholds", area="measurements", keep=("type",)),
         rls.history("measurements_measurementevent", select=TEAM),
         rls.history("measurements_measurementthresholdevent", select=TEAM),
     ]

@@ -37,7 +37,7 @@ def test_a_high_blood_pressure_is_flagged_and_charted_then_the_journal_is_writte
     chart = page.get_by_role("img", name="Blood pressure, last 30 days")
     expect(chart).to_be_visible()
     expect(chart.locator("polyline")).to_have_count(2)
-    expect(chart.locator("circle.chart-flagged")).to_have_count(2)
+    expect(chart.locator("circle.chart-flagged.series-0")).to_have_count(1)  # the systolic
     expect(page.locator("tr.is-flagged")).to_contain_text("Outside target")
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")

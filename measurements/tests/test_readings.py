@@ -108,7 +108,20 @@ class TestValidation:
     def test_a_time_that_does_not_exist_in_the_patients_zone_is_refused(self) -> None:
         # 29 March 2026, 02:30 does not exist in Madrid (clocks jump 02:00 → 03:00).
         form = form_for("heart_rate", {"value": "70", "measured_at": "2026-03-29T02:30"})
-        assert "may not exist" in form.errors["measured_at"][0]
+        assert form.errors["measured_at"] == [
+            "02:30 did not happen on 2026-03-29 in Europe/Madrid: the clocks went forward. "
+            "Enter the time the clock showed."
+        ]
+
+    def test_a_time_that_happened_twice_is_its_first_occurrence(self) -> None:
+        # 25 October 2026, 02:30 happened twice in Madrid (clocks go back 03:00 → 02:00).
+        form = form_for("heart_rate", {"value": "70", "measured_at": "2026-10-25T02:30"})
+        assert form.reading["measured_at"] == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:59", "1850-01-01T10:00"])
+    def test_a_year_out_of_reach_is_refused(self, typed: str) -> None:
+        form = form_for("heart_rate", {"value": "70", "measured_at": typed})
+        assert form.errors["measured_at"] == ["Please check the year."]
 
     def test_times_are_read_on_the_patients_wall_clock(self) -> None:
         form = form_for("heart_rate", {"value": "70", "measured_at": "2026-11-25T08:15"})
@@ -405,9 +418,38 @@ class TestTrendPage:
         assert svg.find(f"{ns}desc") is not None
         assert len(svg.findall(f".//{ns}rect[@class='chart-band']")) == 1
         flagged = [c for c in svg.iter(f"{ns}circle") if "chart-flagged" in c.get("class", "")]
-        assert len(flagged) == 2  # the fixture's 150/95, drawn on both lines
+        # The fixture's 150/95 against a systolic-only target: red on the systolic line only.
+        assert [c.get("class") for c in flagged] == ["chart-point chart-flagged series-0"]
         assert "Lowest" in content
         assert "121/80" in content
+
+    def test_a_dot_is_red_on_the_line_whose_number_is_outside(
+        self, client: Client, patient: Patient, primary: User
+    ) -> None:
+        set_target(
+            primary,
+            patient,
+            "blood_pressure",
+            Decimal(90),
+            Decimal(160),
+            max_secondary=Decimal(90),
+        )  # 150/95: the diastolic is outside, the systolic is not
+        client.force_login(primary)
+        content = client.get(self.url(patient)).content.decode()
+        assert content.count("chart-flagged series-1") == 1
+        assert "chart-flagged series-0" not in content
+
+    def test_a_reading_shown_equal_to_the_target_in_another_unit_is_not_flagged(
+        self, patient: Patient, primary: User
+    ) -> None:
+        set_target(primary, patient, "blood_glucose", Decimal(70), Decimal(180))
+        earlier = NOW - dt.timedelta(hours=3)
+        at_limit = add_reading(primary, patient, "blood_glucose", Decimal("180.16"), at=earlier)
+        above = add_reading(primary, patient, "blood_glucose", Decimal("181.96"))
+        # 10.0 and 10.1 mmol/L, the first shown equal to "at most 10.0 mmol/L"
+        assert (at_limit.out_of_range, above.out_of_range) == (False, True)
+        set_target(primary, patient, "blood_glucose", Decimal(70), Decimal(180))  # SQL agrees
+        assert [r.out_of_range for r in readings(patient, "blood_glucose")] == [False, True]
 
     def test_the_window_can_be_chosen_and_bad_values_fall_back(
         self, client: Client, patient: Patient, primary: User
@@ -507,3 +549,86 @@ def test_a_reading_saved_while_its_target_changes_is_flagged_against_one_of_them
     assert errors == []
     # Whichever went first, the reading ends up judged by the target now in force.
     assert [r.out_of_range for r in readings(patient, "heart_rate")] == [True]
+
+
+class TestReviewedEdges:
+    def test_a_label_with_a_character_that_cannot_be_stored_is_not_found(
+        self, client: Client, patient: Patient, primary: User
+    ) -> None:
+        client.force_login(primary)
+        url = reverse("measurements:trend", args=[patient.pk, "other"])
+        assert client.get(url, {"label": "a\x00b"}).status_code == 404
+
+    def test_other_readings_return_to_their_own_chart_and_are_named_when_mixed(
+        self, client: Client, patient: Patient, primary: User
+    ) -> None:
+        client.force_login(primary)
+        data = {
+            "type": "other",
+            "label": "Peak flow",
+            "value": "320",
+            "unit": "L/min",
+            "measured_at": "2026-11-25T08:30",
+        }
+        response = client.post(reverse("measurements:create", args=[patient.pk]), data)
+        assert response["Location"].endswith("/measurements/other/?label=Peak+flow")
+        add_reading(primary, patient, "other", Decimal("0.6"), label="Ketones", unit="mmol/L")
+        mixed = client.get(reverse("measurements:trend", args=[patient.pk, "other"]))
+        content = mixed.content.decode()
+        assert "<td>Peak flow</td>" in content
+        assert "<td>Ketones</td>" in content
+        assert "?label=Ketones" in content  # a chart for each
+
+    def test_resaving_a_target_in_other_units_does_not_move_it(
+        self, client: Client, patient: Patient, primary: User, secondary: User
+    ) -> None:
+        set_target(primary, patient, "weight", Decimal(50), Decimal(80))
+        set_units(secondary, weight="lb")
+        client.force_login(secondary)
+        url = reverse("measurements:target", args=[patient.pk, "weight"])
+        form = client.get(url).context["form"]
+        assert (form["min_value"].value(), form["max_value"].value()) == (
+            Decimal("110.2"),
+            Decimal("176.4"),
+        )
+        client.post(url, {"min_value": "110.2", "max_value": "176.4", "is_active": "on"})
+        with system_context("test"):
+            from measurements.models import MeasurementThreshold
+
+            saved = MeasurementThreshold.objects.get(patient=patient, type="weight")
+        assert (saved.min_value, saved.max_value) == (Decimal(50), Decimal(80))
+
+    def test_an_invalid_target_value_gets_one_clear_message(self) -> None:
+        form = ThresholdForm(
+            {"min_value": "1e999", "is_active": "on"}, kind=KINDS["heart_rate"], preferences=None
+        )
+        assert not form.is_valid()
+        assert form.non_field_errors() == []
+        assert "min_value" in form.errors
+
+    def test_the_same_edit_submitted_twice_is_saved_not_a_conflict(
+        self, client: Client, patient: Patient, primary: User, time_machine
+    ) -> None:
+        (reading,) = readings(patient, "blood_pressure")
+        client.force_login(primary)
+        url = reverse("measurements:edit", args=[patient.pk, reading.pk])
+        form = client.get(url).context["form"]
+        data = {
+            "value": "145",
+            "value_secondary": "92",
+            "measured_at": form["measured_at"].value().strftime("%Y-%m-%dT%H:%M"),
+            "version": str(form["version"].value()),
+        }
+        client.post(url, data)
+        time_machine.move_to(NOW + dt.timedelta(seconds=5), tick=False)
+        response = client.post(url, data, follow=True)
+        assert "Saved blood pressure: 145/92" in response.content.decode()
+
+    def test_deleting_twice_says_it_is_done(
+        self, client: Client, patient: Patient, primary: User
+    ) -> None:
+        (reading,) = readings(patient, "blood_pressure")
+        client.force_login(primary)
+        url = reverse("measurements:delete", args=[patient.pk, reading.pk])
+        client.post(url)
+        assert "already deleted" in client.post(url, follow=True).content.decode()

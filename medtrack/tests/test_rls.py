@@ -209,3 +209,45 @@ def test_only_a_primary_may_delete_a_patient_even_softly(
             "UPDATE patients SET is_deleted = true, deleted_at = now() WHERE id = %s",
             [patient.pk],
         )
+
+
+def test_a_journal_entry_is_its_authors_and_a_reading_keeps_who_recorded_it(
+    patient: Patient, primary: User, secondary: User
+) -> None:
+    """Only the author writes an entry (no one else's name on a new one); the
+    author or a primary deletes it; who recorded a reading cannot be rewritten."""
+    for statement, params, error in (
+        (
+            "UPDATE daily_logs SET notes = 'mine now' WHERE created_by_id = %s",
+            [primary.pk],
+            "row-level security",
+        ),
+        ("UPDATE daily_logs SET created_by_id = %s", [secondary.pk], "may not change"),
+        (
+            "INSERT INTO daily_logs (id, patient_id, log_date, created_by_id, symptoms, activities, notes) "
+            "VALUES (gen_random_uuid(), %s, '2026-01-01', %s, '{}', '{}', 'forged')",
+            [patient.pk, primary.pk],
+            "row-level security",
+        ),
+        ("UPDATE measurements SET recorded_by_id = %s", [secondary.pk], "may not change"),
+        (
+            "INSERT INTO measurements (id, patient_id, type, label, value, unit, measured_at, "
+            "context, notes, source, recorded_by_id, out_of_range) VALUES (gen_random_uuid(), %s, "
+            "'weight', '', 70, 'kg', now(), '', '', 'manual', %s, false)",
+            [patient.pk, primary.pk],
+            "row-level security",
+        ),
+    ):
+        with pytest.raises(DatabaseError, match=error), transaction.atomic():
+            attempt(secondary, statement, params)
+    with acting_as(secondary.pk), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM daily_logs WHERE created_by_id = %s", [primary.pk])
+        assert cursor.rowcount == 0  # not theirs to delete
+    with acting_as(primary.pk), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO daily_logs (id, patient_id, log_date, created_by_id, symptoms, activities,"
+            " notes) VALUES (gen_random_uuid(), %s, '2026-01-02', %s, '{}', '{}', 'by Bob')",
+            [patient.pk, primary.pk],
+        )
+        cursor.execute("DELETE FROM daily_logs WHERE notes = 'by Bob'")
+        assert cursor.rowcount == 1  # a primary may
