@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -57,7 +58,15 @@ TRENDS = {
 }
 
 
-def trends(patient: Patient, today: dt.date, days: int, zone: ZoneInfo) -> dict[str, SafeString]:
+@dataclass
+class Trend:
+    label: str
+    chart: SafeString
+    #: The chart as a table: (day, the day's value), newest first.
+    days: list[tuple[dt.date, Decimal]]
+
+
+def trends(patient: Patient, today: dt.date, days: int, zone: ZoneInfo) -> dict[str, Trend]:
     """Small charts of mood, sleep and pain by day (the day's average when several
     caregivers wrote), one query."""
     since = today - dt.timedelta(days=days - 1)
@@ -75,11 +84,14 @@ def trends(patient: Patient, today: dt.date, days: int, zone: ZoneInfo) -> dict[
     end = start_of_day(today + dt.timedelta(days=1), zone)
     result = {}
     for name, (label, low, high) in TRENDS.items():
+        averages: dict[dt.date, Decimal] = {
+            day: round(sum(v, Decimal(0)) / len(v), 1) for day, v in by_day[name].items()
+        }
         points = [
-            (dt.datetime.combine(day, dt.time(12), zone), float(sum(v) / len(v)))
-            for day, v in by_day[name].items()
+            (dt.datetime.combine(day, dt.time(12), zone), float(value))
+            for day, value in averages.items()
         ]
-        result[name] = charts.line_chart(
+        chart = charts.line_chart(
             series=[charts.Series(str(label), points)],
             start=start,
             end=end,
@@ -96,4 +108,5 @@ def trends(patient: Patient, today: dt.date, days: int, zone: ZoneInfo) -> dict[
             y_min=low,
             y_max=high,
         )
+        result[name] = Trend(str(label), chart, sorted(averages.items(), reverse=True))
     return result

@@ -225,6 +225,8 @@ def test_the_home_page_shows_today_and_small_trends(
     assert content.count("<svg") == 3
     assert "20 days with an entry." in content  # mood: today's and 19 before
     assert "1 day with an entry." in content  # sleep: only today's
+    assert content.count("Show as a table") == 3
+    assert "<td>Wed 25 Nov</td><td>4</td>" in content  # the fixture's mood today
 
 
 def test_the_patient_page_reaches_todays_entry_in_one_tap(
