@@ -20,6 +20,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from appointments.models import Appointment
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
 from doses.models import Dose
@@ -121,7 +122,31 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     add_reading(primary, patient, "blood_pressure", Decimal(150), Decimal(95))
     set_target(primary, patient, "blood_pressure", Decimal(90), Decimal(140))
     write_journal(primary, patient, mood=4, sleep_hours=Decimal("7.5"), symptoms=["tired"])
+    add_appointment(primary, patient, "Cardiology check-up", escort=secondary)
     return patient
+
+
+def add_appointment(
+    user: User, patient: Patient, title: str, *, at: dt.datetime | None = None, **fields: Any
+) -> Appointment:
+    """An appointment as ``user`` adds it (by default tomorrow at 10:30 on the patient's clock)."""
+    from zoneinfo import ZoneInfo
+
+    from appointments import services as appointments
+
+    zone = ZoneInfo(patient.timezone)
+    tomorrow = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
+    loaded = as_member(user, patient, Area.APPOINTMENTS)
+    values = {
+        "title": title,
+        "appointment_type": "specialist",
+        "provider_name": "Dr. Ruiz",
+        "location": "Hospital Clínico, planta 3",
+        "starts_at": at or dt.datetime.combine(tomorrow, dt.time(10, 30), zone),
+        **fields,
+    }
+    with acting_as(user.pk):
+        return appointments.appointment_create(patient=loaded, actor=user, **values)
 
 
 def add_reading(

@@ -4,9 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import User, UserSettings
+from accounts.models import ApiToken, User, UserSettings
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -78,3 +82,28 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         # New users get default settings from the manager; edit them afterwards.
         return self.inlines if obj is not None else []
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal tokens: staff see names, owners, use and state, and can revoke;
+    the secret itself is never stored, and its hash is not shown either."""
+
+    list_display = ["name", "user", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at", "created_at"]
+    search_fields = ["name", "user__email"]
+    fields = ["name", "user", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    readonly_fields = fields
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made by their owner, shown to them once
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(
+            request,
+            ngettext("%(n)s token revoked.", "%(n)s tokens revoked.", count) % {"n": count},
+        )

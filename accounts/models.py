@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import zoneinfo
 from typing import Any, ClassVar
@@ -16,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medtrack import fields
 from medtrack.db import TransactionNow
 
 
@@ -189,3 +191,52 @@ class UserSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of {self.user_id}"
+
+
+class Scope(models.TextChoices):
+    CALENDAR_READ = "calendar:read", _("Read my calendar")
+    SYNC = "sync", _("Sync an app")
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: dt.datetime) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal secret for a calendar app or a sync client (DESIGN.md §B.1).
+
+    Only a SHA-256 hash of the secret is stored: the secret is shown once, when
+    it is made, and cannot be shown again.
+    """
+
+    id = fields.uuid_pk()
+    user = models.ForeignKey(
+        User, on_delete=models.DB_CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = fields.TextField(_("name"))
+    token_hash = fields.TextField(_("secret (hashed)"), unique=True, editable=False)
+    scopes = fields.ArrayField(models.TextField(choices=Scope.choices), verbose_name=_("scopes"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_at = fields.created_at(verbose_name=_("created"))
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        db_table = "api_tokens"
+        verbose_name = _("personal token")
+        verbose_name_plural = _("personal tokens")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scopes__contained_by=Scope.values) & ~models.Q(scopes=[]),
+                name="api_tokens_scopes_check",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="api_tokens_name_check"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({', '.join(self.scopes)})"

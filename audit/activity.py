@@ -31,6 +31,7 @@ AREAS = {
     "measurements_measurementevent": "measurements",
     "measurements_measurementthresholdevent": "measurements",
     "journal_dailylogevent": "logs",
+    "appointments_appointmentevent": "appointments",
     "access_log": "access",
 }
 
@@ -356,6 +357,32 @@ def _journal(row: Activity, actor: str, names: dict[str, str]) -> str:
     return template % {"actor": actor, "day": day}
 
 
+def _appointment(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    params = {"actor": actor, "title": data["title"]}
+    if row.label == "insert":
+        return _("%(actor)s added the appointment “%(title)s”") % params
+    if row.label == "delete":
+        return _("%(actor)s deleted the appointment “%(title)s”") % params
+    if data["status"] != before.get("status"):
+        texts = {
+            "cancelled": _("%(actor)s cancelled “%(title)s”"),
+            "completed": _("%(actor)s marked “%(title)s” as done"),
+            "missed": _("%(actor)s marked “%(title)s” as missed"),
+            "scheduled": _("%(actor)s put “%(title)s” back on the calendar"),
+        }
+        return texts[data["status"]] % params
+    if data.get("starts_at") != before.get("starts_at"):
+        return _("%(actor)s moved “%(title)s”") % params
+    if data.get("escort_id") != before.get("escort_id"):
+        escort = names.get(str(data.get("escort_id")), _("nobody"))
+        return _("%(actor)s asked %(escort)s to take them to “%(title)s”") % {
+            **params,
+            "escort": escort,
+        }
+    return _("%(actor)s changed the appointment “%(title)s”") % params
+
+
 DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "patients_patientevent": _patient,
     "caregivers_patientcaregiverevent": _membership,
@@ -366,6 +393,7 @@ DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "measurements_measurementevent": _measurement,
     "measurements_measurementthresholdevent": _threshold,
     "journal_dailylogevent": _journal,
+    "appointments_appointmentevent": _appointment,
     "access_log": _access,
 }
 

@@ -71,7 +71,10 @@ def activity_page(
     with system_context("activity page"):
         found = list(rows.order_by("-occurred_at", "-key")[: size + 1])
         ids = {str(row.actor_id) for row in found if row.actor_id} | {
-            str(row.data["caregiver_id"]) for row in found if "caregiver_id" in row.data
+            str(row.data[column])
+            for row in found
+            for column in ("caregiver_id", "escort_id")
+            if row.data.get(column)
         }
         names = {
             str(pk): name for pk, name in User.objects.filter(pk__in=ids).values_list("pk", "name")

@@ -20,6 +20,7 @@ AREA_CHOICES = [
     ("doses", _("Doses")),
     ("measurements", _("Vital signs")),
     ("logs", _("Journal")),
+    ("appointments", _("Appointments")),
     ("access", _("Views and exports")),
 ]
 

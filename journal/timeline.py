@@ -3,7 +3,7 @@
 A page is a window of days ending at ``until`` (the patient's calendar). Each
 source answers two index-backed queries per page, whatever the history: its
 items in the window, and the newest item before it (the next page starts on
-that day, so empty weeks are skipped). The appointments issue adds a source.
+that day, so empty weeks are skipped).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from appointments.models import Appointment
 from doses.models import Dose, DoseStatus
 from journal.models import DailyLog
 from measurements import selectors as readings
@@ -170,7 +171,30 @@ class Doses(Source):
         return max(found).astimezone(window.zone).date() if found else None
 
 
-SOURCES: list[Source] = [Journal(), Readings(), Doses()]
+class Appointments(Source):
+    kind, label, area = "appointments", _("Appointments"), Area.APPOINTMENTS
+
+    def items(self, window: Window) -> list[Item]:
+        found = (
+            Appointment.objects.filter(
+                patient=window.patient, starts_at__gte=window.start, starts_at__lt=window.end
+            )
+            .select_related("escort")
+            .order_by("-starts_at")
+        )
+        return [Item(self.kind, appointment.starts_at, appointment) for appointment in found]
+
+    def newest_before(self, window: Window) -> dt.date | None:
+        at = (
+            Appointment.objects.filter(patient=window.patient, starts_at__lt=window.start)
+            .order_by("-starts_at")
+            .values_list("starts_at", flat=True)
+            .first()
+        )
+        return at.astimezone(window.zone).date() if at else None
+
+
+SOURCES: list[Source] = [Journal(), Readings(), Doses(), Appointments()]
 
 
 def page(

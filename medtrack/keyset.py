@@ -34,15 +34,20 @@ def decode(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
     return position if position[0].tzinfo is not None else None
 
 
-def page[T: Model](queryset: QuerySet[T], *, field: str, cursor: str | None, size: int) -> Page[T]:
-    """Rows newest first by ``field`` (then id), older than ``cursor``; one query."""
+def page[T: Model](
+    queryset: QuerySet[T], *, field: str, cursor: str | None, size: int, ascending: bool = False
+) -> Page[T]:
+    """Rows by ``field`` (then id), newest first and older than ``cursor`` — or, with
+    ``ascending``, soonest first and later than ``cursor``; one query."""
     position = decode(cursor)
+    before, after = ("gt", "gte") if ascending else ("lt", "lte")
     if position:
         at, pk = position
-        queryset = queryset.filter(**{f"{field}__lte": at}).filter(
-            Q(**{f"{field}__lt": at}) | Q(pk__lt=pk)
+        queryset = queryset.filter(**{f"{field}__{after}": at}).filter(
+            Q(**{f"{field}__{before}": at}) | Q(**{f"pk__{before}": pk})
         )
-    found = list(queryset.order_by(f"-{field}", "-pk")[: size + 1])
+    order = [field, "pk"] if ascending else [f"-{field}", "-pk"]
+    found = list(queryset.order_by(*order)[: size + 1])
     more = len(found) > size
     items = found[:size]
     last: Any = items[-1] if items else None

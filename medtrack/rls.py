@@ -316,3 +316,19 @@ def system_context(reason: str) -> Iterator[None]:
         if not connection.needs_rollback:  # else the savepoint's rollback restores it
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(previous)}")
+
+
+def personal(table: str, *, column: str = "user_id") -> migrations.RunSQL:
+    """A table of one person's own rows (tokens, notifications): I see and write mine."""
+    app = _app()
+    mine = f"{column} = rls_user_id()"
+    return migrations.RunSQL(
+        sql=f"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY {table}_mine ON {table} FOR ALL TO {app} USING ({mine}) WITH CHECK ({mine});
+        """,
+        reverse_sql=f"""
+        DROP POLICY {table}_mine ON {table};
+        ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+        """,
+    )

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "doses",
     "measurements",
     "journal",
+    "appointments",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",

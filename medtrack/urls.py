@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("doses.urls")),
     path("", include("measurements.urls")),
     path("", include("journal.urls")),
+    path("", include("appointments.urls")),
     path("admin/", admin.site.urls),
 ]

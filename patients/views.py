@@ -56,6 +56,12 @@ def _care_summary(patient: Patient, request: AuthenticatedHttpRequest) -> dict[s
     from measurements import selectors as readings
 
     summary: dict[str, object] = {}
+    if can(patient, Area.APPOINTMENTS, Level.READ):
+        from appointments import selectors as appointments
+
+        summary["next_appointment"] = appointments.next_for(patient, timezone.now())
+        summary["can_see_appointments"] = True
+        summary["can_write_appointments"] = can(patient, Area.APPOINTMENTS, Level.WRITE)
     if can(patient, Area.MEASUREMENTS, Level.READ):
         summary["latest"] = readings.shown(
             readings.latest(patient), request.user.settings.units or {}

@@ -136,9 +136,9 @@ def test_a_page_costs_the_same_with_a_year_of_history(
         )
     client.force_login(primary)
     # session, user, savepoint, app.user_id, patient+membership, access log, user settings,
-    # then per source (journal, readings, doses) its items and its newest earlier day,
-    # then restore and release
-    with django_assert_num_queries(15):
+    # then per source (journal, readings, doses, appointments) its items and its newest
+    # earlier day, then restore and release
+    with django_assert_num_queries(17):
         client.get(url(patient))
 
 

@@ -31,6 +31,7 @@ PUBLIC = {
     "accounts:password_reset_complete",
     "admin:login",
     "caregivers:invitation",  # the e-mailed link; it explains how to log in or sign up
+    "appointments:feed",  # calendar apps cannot log in: the secret in the URL is the key
 }
 #: Patient routes a viewer may POST to: leaving a care team is open to every member.
 VIEWERS_MAY_POST = {"caregivers:leave"}

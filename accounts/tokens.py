@@ -1,0 +1,65 @@
+"""Personal secret tokens (``api_tokens``): made and revoked by their owner,
+resolved in system context by the calendar feed and the sync API.
+
+The secret is 256 random bits, shown once; only its SHA-256 is stored, so a
+database leak reveals no usable token and a lookup is one unique-index probe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiToken, User
+from medtrack.rls import system_context
+
+PREFIX = "mt_"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+    """A new token and its secret (to show once)."""
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name, scopes=scopes, token_hash=_hash(secret))
+    token.full_clean(exclude=["token_hash"], validate_unique=False, validate_constraints=False)
+    token.save(force_insert=True)
+    return token, secret
+
+
+@transaction.atomic
+def token_revoke(*, user: User, token_id: uuid.UUID, now: dt.datetime | None = None) -> bool:
+    """Stop a token at once; False if it is not the user's or already revoked."""
+    return bool(
+        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+            revoked_at=now or timezone.now()
+        )
+    )
+
+
+def token_resolve(secret: str, scope: str, now: dt.datetime | None = None) -> ApiToken | None:
+    """The live token with ``scope`` for ``secret``, or None. Runs in system
+    context (nobody is logged in yet) and notes when it was last used."""
+    if not secret.startswith(PREFIX) or len(secret) > 100 or "\x00" in secret:
+        return None
+    now = now or timezone.now()
+    with system_context("resolve a personal token"):
+        token = (
+            ApiToken.objects.usable(now)
+            .select_related("user")
+            .filter(token_hash=_hash(secret), scopes__contains=[scope], user__is_active=True)
+            .first()
+        )
+        if token is not None and (
+            token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5)
+        ):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

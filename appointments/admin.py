@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from appointments.models import Appointment
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["starts_at", "title", "patient", "appointment_type", "status", "escort"]
+    list_filter = [
+        ("patient", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "appointment_type",
+        "starts_at",
+    ]
+    date_hierarchy = "starts_at"
+    search_fields = ["title", "provider_name", "location", "patient__name"]
+    autocomplete_fields = ["patient", "escort", "created_by"]
+    list_select_related = ["patient", "escort"]
+    readonly_fields = ["sequence"]
+    show_full_result_count = False
