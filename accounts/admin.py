@@ -92,8 +92,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "scopes", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at", "created_at"]
     search_fields = ["name", "user__email"]
-    fields = ["name", "user", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "name",
+        "user",
+        "scopes",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
     list_select_related = ["user"]
     actions = ["revoke"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pghistory
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -38,10 +37,6 @@ def default_reminders() -> list[int]:
     return list(DEFAULT_REMINDERS)
 
 
-class RemindersField(fields._SentNotReturned, ArrayField):  # type: ignore[misc]
-    pass
-
-
 @pghistory.track(meta=fields.history_indexes("appointment"))
 class Appointment(models.Model):
     id = fields.uuid_pk()
@@ -58,7 +53,7 @@ class Appointment(models.Model):
         _("status"), choices=Status.choices, default=Status.SCHEDULED, db_default="scheduled"
     )
     #: Minutes before the start to remind the team (the notifications issue sends them).
-    reminder_minutes = RemindersField(
+    reminder_minutes = fields.ArrayField(
         models.IntegerField(),
         verbose_name=_("reminders"),
         default=default_reminders,

@@ -58,7 +58,7 @@ def visible_to(user: User) -> QuerySet[Appointment]:
             membership_permissions=F("patient__caregivers__permissions"),
         )
     )
-    return rows  # type: ignore[no-any-return]
+    return rows
 
 
 def may_see(appointment: Any) -> bool:

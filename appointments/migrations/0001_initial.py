@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "reminder_minutes",
-                    appointments.models.RemindersField(
+                    medtrack.fields.ArrayField(
                         base_field=models.IntegerField(),
                         blank=True,
                         db_default=[1440, 60],
@@ -238,7 +238,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "reminder_minutes",
-                    appointments.models.RemindersField(
+                    medtrack.fields.ArrayField(
                         base_field=models.IntegerField(),
                         blank=True,
                         db_default=[1440, 60],

@@ -187,3 +187,28 @@ def test_readings_targets_and_journal_entries_tell_their_story(
         "at most 85\xa0mmHg (diastolic)"
     ) in story
     assert "Bob Secondary wrote the journal for 20 November 2026" in story
+
+
+def test_appointments_tell_their_story(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    from appointments import services as appointments
+    from appointments.models import Appointment
+
+    with system_context("test"):
+        appointment = Appointment.objects.get(patient=patient)
+    loaded = as_member(secondary, patient, Area.APPOINTMENTS)
+    with acting_as(secondary.pk):
+        appointments.appointment_update(
+            patient=loaded, actor=secondary, appointment=appointment, version=None, escort=primary
+        )
+        appointments.appointment_set_status(
+            patient=loaded, actor=secondary, appointment=appointment, status="cancelled"
+        )
+    client.force_login(primary)
+    story = texts(client, patient, area="appointments")
+    assert story == [
+        "Bob Secondary cancelled “Cardiology check-up”",
+        "Bob Secondary asked Alice Primary to take them to “Cardiology check-up”",
+        "Alice Primary added the appointment “Cardiology check-up”",
+    ]

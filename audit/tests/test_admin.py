@@ -93,6 +93,7 @@ def test_staff_see_medications_and_filter_doses(
         ("admin:measurements_measurement_changelist", {"type__exact": "blood_pressure"}),
         ("admin:measurements_measurementthreshold_changelist", {"type__exact": "blood_pressure"}),
         ("admin:journal_dailylog_changelist", {"log_date__gte": "2000-01-01"}),
+        ("admin:appointments_appointment_changelist", {"status__exact": "scheduled"}),
     ],
 )
 def test_staff_filter_readings_and_journal_entries_by_patient_type_and_date(
@@ -110,3 +111,32 @@ def test_staff_filter_readings_and_journal_entries_by_patient_type_and_date(
     assert len(rows) == 1
     assert rows[0].patient_id == patient.pk
     assert "Rosa Primary" in response.content.decode()
+
+
+def test_staff_see_tokens_without_their_secret_and_can_revoke_them(
+    client: Client, staff: User, primary: User
+) -> None:
+    from accounts import tokens
+    from accounts.models import ApiToken, Scope
+    from medtrack.rls import acting_as
+
+    with acting_as(primary.pk):
+        token, secret = tokens.token_create(
+            user=primary, name="phone", scopes=[Scope.CALENDAR_READ]
+        )
+    client.force_login(staff)
+    listing = client.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
+    change = client.get(
+        reverse("admin:accounts_apitoken_change", args=[token.pk])
+    ).content.decode()
+    assert "phone" in listing
+    for page in (listing, change):
+        assert secret not in page
+        assert token.token_hash not in page
+    client.post(
+        reverse("admin:accounts_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [str(token.pk)]},
+    )
+    with system_context("test"):
+        assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert tokens.token_resolve(secret, Scope.CALENDAR_READ) is None

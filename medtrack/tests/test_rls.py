@@ -251,3 +251,22 @@ def test_a_journal_entry_is_its_authors_and_a_reading_keeps_who_recorded_it(
         )
         cursor.execute("DELETE FROM daily_logs WHERE notes = 'by Bob'")
         assert cursor.rowcount == 1  # a primary may
+
+
+def test_personal_tokens_are_their_owners_alone(primary: User, stranger: User) -> None:
+    from accounts import tokens
+    from accounts.models import ApiToken, Scope
+
+    with acting_as(primary.pk):
+        tokens.token_create(user=primary, name="phone", scopes=[Scope.CALENDAR_READ])
+        assert ApiToken.objects.count() == 1
+    with acting_as(stranger.pk):
+        assert ApiToken.objects.count() == 0
+        assert ApiToken.objects.update(revoked_at=None) == 0
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        attempt(
+            stranger,
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) "
+            "VALUES (gen_random_uuid(), %s, 'forged', 'x', '{calendar:read}', now())",
+            [primary.pk],
+        )

@@ -192,3 +192,20 @@ def test_a_second_run_adds_nothing(settings, time_machine) -> None:
     time_machine.move_to(NOW + dt.timedelta(days=1), tick=False)
     call_command("seed_demo", verbosity=0)
     assert _counts() == first
+
+
+@pytest.mark.usefixtures("seeded")
+def test_rosa_has_past_visits_with_outcomes_and_upcoming_ones() -> None:
+    from appointments.models import Appointment
+
+    demo = User.objects.get(email="demo@example.com")
+    with acting_as(demo.pk):
+        found = list(Appointment.objects.order_by("starts_at"))
+    past = [a for a in found if a.starts_at < NOW]
+    upcoming = [a for a in found if a.starts_at >= NOW]
+    assert len(past) == 3
+    assert len(upcoming) == 3
+    assert {a.status for a in past} == {"completed", "missed"}
+    assert all(a.outcome for a in past if a.status == "completed")
+    assert {a.status for a in upcoming} == {"scheduled"}
+    assert all(a.escort_id == demo.pk for a in found)

@@ -8,6 +8,20 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 
+  // A secret to copy once (the calendar address): a Copy button beside it.
+  document.querySelectorAll("input[data-copy]").forEach((input) => {
+    if (!navigator.clipboard) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = input.dataset.copyLabel || "Copy";
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(input.value);
+      button.textContent = input.dataset.copiedLabel || "Copied";
+    });
+    input.insertAdjacentElement("afterend", button);
+  });
+
   // Lists (allergies, conditions): add and remove one item at a time.
   document.querySelectorAll("[data-text-list]").forEach((list) => {
     const addButton = list.querySelector("[data-add]");

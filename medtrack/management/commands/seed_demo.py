@@ -605,6 +605,7 @@ class Command(BaseCommand):
                     patient = patients.patient_create(actor=user, **family["patient"])
                     self._medications(user, patient)
                     story = self._history(user, patient, family)
+                    self._appointments(user, patient, family["story"])
             created += 1
             readings += len(story.readings)
             entries += len(story.entries)
@@ -617,6 +618,66 @@ class Command(BaseCommand):
             )
         elif options["verbosity"] >= 2:
             self.stdout.write("The demo data already exists; nothing to do.")
+
+    def _appointments(self, user: User, patient: Any, story: str) -> None:
+        """A few past visits with what came of them, and the next ones to come."""
+        from zoneinfo import ZoneInfo
+
+        from appointments import services as appointments
+
+        loaded = get_patient_for_user(user, patient.pk, Area.APPOINTMENTS, Level.WRITE)
+        zone = ZoneInfo(loaded.timezone)
+        today = timezone.now().astimezone(zone).date()
+        plans = {
+            "rosa": [
+                (
+                    -62,
+                    11,
+                    "GP visit: chest infection",
+                    "checkup",
+                    "Dr. Serrano",
+                    "completed",
+                    "Amoxicillin for 7 days; come back if the fever lasts.",
+                ),
+                (
+                    -30,
+                    9,
+                    "Blood test (HbA1c)",
+                    "lab",
+                    "Centro de Salud Norte",
+                    "completed",
+                    "HbA1c 7.1 %; keep the Metformin as it is.",
+                ),
+                (-9, 12, "Physiotherapy: knee", "therapy", "Fisio Vital", "missed", ""),
+                (2, 10, "Cardiology check-up", "specialist", "Dr. Ruiz", "scheduled", ""),
+                (9, 17, "Physiotherapy: knee", "therapy", "Fisio Vital", "scheduled", ""),
+                (23, 8, "Eye test (diabetes)", "vision", "Hospital Clínico", "scheduled", ""),
+            ],
+            "tom": [
+                (5, 16, "Diabetes clinic", "specialist", "Dr. Okafor", "scheduled", ""),
+            ],
+        }
+        for days, hour, title, kind, provider, status, outcome in plans.get(story, []):
+            appointment = appointments.appointment_create(
+                patient=loaded,
+                actor=user,
+                title=title,
+                appointment_type=kind,
+                provider_name=provider,
+                location=provider if kind != "specialist" else "Hospital Clínico, planta 3",
+                starts_at=dt.datetime.combine(
+                    today + dt.timedelta(days=days), dt.time(hour), zone
+                ),
+                escort=user,
+            )
+            if status != "scheduled":
+                appointments.appointment_set_status(
+                    patient=loaded,
+                    actor=user,
+                    appointment=appointment,
+                    status=status,
+                    outcome=outcome,
+                )
 
     def _medications(self, user: User, patient: Any) -> None:
         loaded = get_patient_for_user(user, patient.pk, Area.MEDICATIONS, Level.WRITE)
