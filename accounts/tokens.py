@@ -1,21 +1,27 @@
 """Personal secret tokens (``api_tokens``): made and revoked by their owner,
 resolved in system context by the calendar feed and the sync API.
 
-The secret is 256 random bits, shown once; only its SHA-256 is stored, so a
-database leak reveals no usable token and a lookup is one unique-index probe.
+The secret is 256 bits, shown once; only its SHA-256 is stored, so a database
+leak reveals no usable token and a lookup is one unique-index probe. Made from
+a form, the secret is derived from the form's one-time token with the server's
+key (HMAC), so a double submit makes one token and can still show its secret.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+from medtrack.db import AlreadyCreated, insert_once
 from medtrack.rls import system_context
 
 PREFIX = "mt_"
@@ -25,13 +31,35 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _derived(form_token: uuid.UUID) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"api-token:{form_token}".encode(), hashlib.sha256
+    ).digest()
+    return PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 @transaction.atomic
-def token_create(*, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
-    """A new token and its secret (to show once)."""
-    secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name, scopes=scopes, token_hash=_hash(secret))
+def token_create(
+    *, user: User, name: str, scopes: list[str], form_token: uuid.UUID | None = None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret (to show once). Submitted again with the same
+    ``form_token``, the same token and secret (unless it was revoked meanwhile)."""
+    secret = _derived(form_token) if form_token else PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=form_token or uuid.uuid4(),
+        user=user,
+        name=name,
+        scopes=scopes,
+        token_hash=_hash(secret),
+    )
     token.full_clean(exclude=["token_hash"], validate_unique=False, validate_constraints=False)
-    token.save(force_insert=True)
+    try:
+        insert_once(token)
+    except AlreadyCreated:
+        existing = ApiToken.objects.filter(pk=token.pk, user=user, revoked_at__isnull=True).first()
+        if existing is None or existing.token_hash != token.token_hash:
+            raise
+        return existing, secret
     return token, secret
 
 

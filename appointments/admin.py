@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from appointments.models import Appointment
@@ -20,3 +22,9 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_select_related = ["patient", "escort"]
     readonly_fields = ["sequence"]
     show_full_result_count = False
+
+    def save_model(self, request: Any, obj: Appointment, form: Any, change: bool) -> None:
+        """A change made here reaches subscribed calendars like one made in the app."""
+        if change:
+            obj.sequence += 1
+        super().save_model(request, obj, form, change)

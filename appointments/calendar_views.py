@@ -16,16 +16,24 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts import tokens
-from accounts.models import ApiToken, Scope
+from accounts.models import ApiToken, Scope, UserSettings
 from appointments import ical, selectors
 from appointments.models import Appointment
 from medications.recurrence import start_of_day
+from medtrack.db import AlreadyCreated
+from medtrack.forms import FormTokenField
 from medtrack.rls import acting_as
 from medtrack.types import AuthenticatedHttpRequest
 
@@ -76,10 +84,10 @@ def calendar_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         previous, following = grid_start - dt.timedelta(days=7), grid_end + dt.timedelta(days=1)
     # Patients live in other zones too: fetch a day either side, then place each
     # appointment on its patient's calendar day.
-    found = selectors.between(
+    found = selectors.between(  # zones span 26 hours: two days either side
         request.user,
-        start_of_day(grid_start - dt.timedelta(days=1), zone),
-        start_of_day(grid_end + dt.timedelta(days=2), zone),
+        start_of_day(grid_start - dt.timedelta(days=2), zone),
+        start_of_day(grid_end + dt.timedelta(days=3), zone),
     )
     by_day: dict[dt.date, list[Appointment]] = defaultdict(list)
     for appointment in found:
@@ -107,6 +115,7 @@ def calendar_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 class FeedForm(forms.Form):
+    form_token = FormTokenField()
     name = forms.CharField(
         label=gettext_lazy("Name"),
         max_length=80,
@@ -114,34 +123,37 @@ class FeedForm(forms.Form):
     )
 
 
+@never_cache  # the page that shows a secret stays out of every cache
 @require_http_methods(["GET", "POST"])
 def feeds(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """My secret calendar addresses: make one (shown once), see when each was last
-    used, revoke."""
-    form = FeedForm(request.POST or None)
+    """My secret calendar addresses: make one (its secret shown in this response
+    only: it is not stored), see when each was last used, revoke."""
+    form = FeedForm(request.POST or None, initial={"form_token": uuid.uuid4()})
+    new_url = ""
     if request.method == "POST" and form.is_valid():
         try:
             token, secret = tokens.token_create(
-                user=request.user, name=form.cleaned_data["name"], scopes=[Scope.CALENDAR_READ]
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=[Scope.CALENDAR_READ],
+                form_token=form.cleaned_data["form_token"],
             )
+        except AlreadyCreated:
+            form.add_error(None, _("This address was revoked. Make a new one from a fresh page."))
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            # Shown on the next page only: the secret is not stored and cannot be shown again.
-            request.session["new_feed_url"] = request.build_absolute_uri(
-                reverse("appointments:feed", args=[secret])
-            )
+            new_url = request.build_absolute_uri(reverse("appointments:feed", args=[secret]))
+            form = FeedForm(initial={"form_token": uuid.uuid4()})
             messages.success(
                 request, _("Calendar address “%(name)s” made.") % {"name": token.name}
             )
-            return redirect("appointments:feeds")
     context = {
         "form": form,
         "tokens": ApiToken.objects.filter(
             user=request.user, scopes__contains=[Scope.CALENDAR_READ]
         ).order_by("revoked_at", "-created_at"),
-        "new_url": request.session.pop("new_feed_url", ""),
-        "now": timezone.now(),
+        "new_url": new_url,
     }
     return render(request, "appointments/feeds.html", context)
 
@@ -156,7 +168,7 @@ def feed_revoke(request: AuthenticatedHttpRequest, token_id: uuid.UUID) -> HttpR
 
 
 @login_not_required
-@require_GET
+@require_safe
 def feed(request: HttpRequest, secret: str) -> HttpResponse:
     """The iCalendar feed a calendar app subscribes to: the token is resolved in
     system context, then the feed is read as its owner (row level security applies).
@@ -166,12 +178,18 @@ def feed(request: HttpRequest, secret: str) -> HttpResponse:
         raise Http404
     now = timezone.now()
     with acting_as(token.user_id):
+        preferences = UserSettings.objects.filter(user=token.user).first()
         found = selectors.visible_to(token.user).filter(starts_at__gte=now - FEED_PAST)
         appointments = [
             a for a in found.order_by("starts_at")[:FEED_MAX_EVENTS] if selectors.may_see(a)
         ]
+    # In the owner's language, whatever the calendar app asks for.
+    with translation.override(preferences.language if preferences else None):
         body = ical.calendar(
-            appointments, name=_("MedTrack — %(name)s") % {"name": token.user.name}, now=now
+            appointments,
+            name=_("MedTrack — %(name)s") % {"name": token.user.name},
+            now=now,
+            zone=preferences.timezone if preferences else "UTC",
         )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="medtrack.ics"'

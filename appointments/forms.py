@@ -94,9 +94,17 @@ class AppointmentForm(forms.Form):
         self.fields["ends_at"] = LocalDateTimeField(
             label=gettext_lazy("Ends"), zone=zone, required=False
         )
+        # The saved escort stays selectable after leaving the team (saving other
+        # changes keeps them); choosing a non-member is refused by the service.
+        members = {u.pk for u in team}
+        keep = {instance.escort_id} if instance is not None and instance.escort_id else set()
         escort = self.fields["escort"]
-        escort.queryset = User.objects.filter(pk__in=[u.pk for u in team]).order_by("name")  # type: ignore[attr-defined]
-        escort.label_from_instance = lambda user: user.name  # type: ignore[attr-defined]
+        escort.queryset = User.objects.filter(pk__in=members | keep).order_by("name")  # type: ignore[attr-defined]
+        escort.label_from_instance = lambda user: (  # type: ignore[attr-defined]
+            user.name
+            if user.pk in members
+            else _("%(name)s (no longer on the team)") % {"name": user.name}
+        )
         self.order_fields(FIELDS)
 
     def clean_title(self) -> str:

@@ -78,10 +78,12 @@ def appointment_update(
     current = _locked(patient, appointment)
     if version is not None and current.updated_at != version:
         raise EditConflict
+    escort_before = current.escort_id
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean(validate_unique=False, validate_constraints=False)
-    _check_escort(patient, current.escort)
+    if current.escort_id != escort_before:  # an escort who has left may stay, not be chosen
+        _check_escort(patient, current.escort)
     current.sequence = F("sequence") + 1
     current.save()
     current.refresh_from_db()

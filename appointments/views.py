@@ -99,9 +99,13 @@ def appointment_detail(
     request: AuthenticatedHttpRequest, patient: Patient, appointment_id: uuid.UUID
 ) -> HttpResponse:
     appointment = _appointment(patient, appointment_id)
+    zone = ZoneInfo(patient.timezone)
+    ends = appointment.ends_at
     context = {
         "patient": patient,
         "appointment": appointment,
+        "ends_same_day": ends is None
+        or ends.astimezone(zone).date() == appointment.starts_at.astimezone(zone).date(),
         "can_write": can(patient, Area.APPOINTMENTS, Level.WRITE),
         "statuses": Status,
     }
@@ -228,7 +232,9 @@ def appointment_ics(
     """One appointment as a calendar file, to open in any calendar app."""
     appointment = _appointment(patient, appointment_id)
     appointment.patient = patient
-    body = ical.calendar([appointment], name=appointment.title, now=timezone.now())
+    body = ical.calendar(
+        [appointment], name=appointment.title, now=timezone.now(), subscription=False
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     return response

@@ -28,10 +28,14 @@ def decode(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
     """The position in a cursor, or None for a missing or mangled one (first page)."""
     at, _, pk = (cursor or "").partition("|")
     try:
-        position = dt.datetime.fromisoformat(at), uuid.UUID(pk)
-    except ValueError:
+        when, key = dt.datetime.fromisoformat(at), uuid.UUID(pk)
+        if when.tzinfo is None:
+            return None
+        # In UTC: Python allows offsets PostgreSQL refuses (+23:59), and year-edge
+        # instants may not exist in UTC at all.
+        return when.astimezone(dt.UTC), key
+    except (ValueError, OverflowError):
         return None
-    return position if position[0].tzinfo is not None else None
 
 
 def page[T: Model](

@@ -223,14 +223,20 @@ class TestCalendar:
         assert "Thu 26 Nov 2026, 10:30 <abbr" not in content  # Madrid: the viewer's own zone
 
     def test_a_month_grid(self, client: Client, patient: Patient, primary: User) -> None:
+        (appointment,) = saved(patient)
         client.force_login(primary)
+        client.post(
+            reverse("appointments:status", args=[patient.pk, appointment.pk]),
+            {"status": "cancelled"},
+        )
         response = client.get(
             reverse("appointments:calendar"), {"view": "month", "date": "2026-11-03"}
         )
         weeks = response.context["weeks"]
         assert weeks[0][0].date == dt.date(2026, 10, 26)  # the Monday before the 1st
         assert all(len(week) == 7 for week in weeks)
-        assert "Cardiology check-up" in response.content.decode()
+        assert "Cardiology check-up · Rosa Primary (Cancelled)" in response.content.decode()
+        assert 'aria-current="date"' in response.content.decode()
 
     def test_a_member_not_allowed_appointments_does_not_see_them(
         self, client: Client, patient: Patient, viewer: User
@@ -294,5 +300,38 @@ class TestQueryCounts:
         client.get(url)  # the first use notes last_used_at
         # The token in system context (role switches, pghistory's context), then the
         # appointments as the token's user: the same count with 1 event or 200.
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(16):  # + the owner's settings (language, zone)
             client.get(url)
+
+
+def test_a_cursor_with_an_offset_the_database_refuses_is_a_first_page(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    client.force_login(primary)
+    url = reverse("appointments:list", args=[patient.pk])
+    for cursor in (
+        "0001-01-01T00:00:00+23:59|00000000-0000-0000-0000-000000000000",
+        "9999-12-31T23:59:59-23:59|00000000-0000-0000-0000-000000000000",
+        "2026-01-01T00:00:00+14:00|not-a-uuid",
+    ):
+        for past in ("", "1"):
+            assert client.get(url, {"after": cursor, "past": past}).status_code == 200
+
+
+def test_an_escort_who_left_stays_until_someone_else_is_chosen(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    from caregivers.models import PatientCaregiver
+
+    with system_context("test"):
+        PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+            is_active=False
+        )
+    (appointment,) = saved(patient)
+    client.force_login(primary)
+    url = reverse("appointments:edit", args=[patient.pk, appointment.pk])
+    page = client.get(url).content.decode()
+    assert "Bob Secondary (no longer on the team)" in page
+    client.post(url, form_data(client, url, title="Cardiology", escort=str(secondary.pk)))
+    assert saved(patient)[0].escort_id == secondary.pk
+    assert saved(patient)[0].title == "Cardiology"

@@ -42,7 +42,7 @@ def test_an_appointment_reaches_the_calendar_feed(live_server, page: Page) -> No
     assert event.DTSTART.isoformat() == "2030-06-04T09:30:00+02:00"
     assert str(event["location"]) == "Óptica Sol, Calle Mayor 3"
 
-    page.reload()
+    page.goto(f"{live_server.url}/accounts/calendar-feeds/")
     expect(page.get_by_role("textbox", name="Calendar address")).to_have_count(0)  # shown once
     page.get_by_role("button", name="Revoke").click()
     assert page.request.get(address).status == 404

@@ -57,8 +57,7 @@ def test_events_keep_their_wall_clock_across_a_daylight_saving_change(
     assert before.DTSTART.astimezone(dt.UTC).hour == 9
     assert after.DTSTART.astimezone(dt.UTC).hour == 8
     assert (before.DTSTART.hour, after.DTSTART.hour) == (10, 10)
-    length = after.DTEND - after.DTSTART
-    assert length == dt.timedelta(hours=1)  # no end given: an hour
+    assert after["duration"].dt == dt.timedelta(hours=1)  # no end given: an hour
 
 
 def test_a_patient_in_another_zone_keeps_theirs(
@@ -112,9 +111,11 @@ def test_an_event_keeps_its_uid_and_its_sequence_goes_up_with_each_change(
     assert second["uid"] == first["uid"] == f"{appointment.pk}@medtrack"
     assert (int(first["sequence"]), int(second["sequence"])) == (0, 2)
     assert second["status"] == "CANCELLED"
+    assert str(second["summary"]).startswith("Cancelled: Cardiology check-up")
     assert second["location"] == "Hospital Clínico, planta 5"
-    assert second["attendee"].params["CN"] == "Bob Secondary"  # the escort
-    assert "Taken by: Bob Secondary" in second["description"]
+    assert "Taken by: Bob Secondary" in second["description"]  # the escort, in words
+    assert "attendee" not in second  # nobody to invite; no e-mail leaves MedTrack
+    assert second["class"] == "PRIVATE"
 
 
 def test_a_feed_shows_only_its_owners_families(
@@ -126,7 +127,7 @@ def test_a_feed_shows_only_its_owners_families(
     viewer: User,
 ) -> None:
     add_appointment(stranger, other_patient, "Their physio")
-    mine = set(events(client, feed_url(primary)))
+    mine = {name.removeprefix("Cancelled: ") for name in events(client, feed_url(primary))}
     theirs = set(events(client, feed_url(stranger)))
     assert mine == {"Cardiology check-up — Rosa Primary"}
     assert theirs == {"Their physio — Tomás Stranger"}
@@ -199,3 +200,53 @@ def test_other_users_cannot_revoke_my_token(client: Client, primary: User, stran
     client.post(reverse("appointments:feed_revoke", args=[token.pk]))
     client.logout()
     assert client.get(url).status_code == 200
+
+
+def test_the_repeated_autumn_hour_keeps_its_length(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    # 25 October 2026, Madrid: 02:00–03:00 happens twice. An event at the second
+    # 02:30 (01:30 UTC) is written in UTC: as a TZID time it would mean the first.
+    second = dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
+    add_appointment(
+        primary, patient, "Night check", at=second, ends_at=second + dt.timedelta(minutes=30)
+    )
+    event = events(client, feed_url(primary))["Night check — Rosa Primary"]
+    assert second == event.DTSTART
+    assert dt.timedelta(minutes=30) == event.DTEND - event.DTSTART
+
+
+def test_an_empty_feed_is_still_a_valid_calendar(client: Client, stranger: User) -> None:
+    response = client.get(feed_url(stranger))
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert calendar.walk("VEVENT") == []
+    assert len(calendar.walk("VTIMEZONE")) == 1  # RFC 5545: at least one component
+    assert b"X-PUBLISHED-TTL:PT1H\r\n" in response.content
+
+
+def test_calendar_apps_may_ask_with_head(client: Client, primary: User, patient: Patient) -> None:
+    assert client.head(feed_url(primary)).status_code == 200
+
+
+def test_a_second_tap_on_make_address_makes_one_and_shows_it_again(
+    client: Client, primary: User
+) -> None:
+    from accounts.models import ApiToken
+
+    client.force_login(primary)
+    page = client.get(reverse("appointments:feeds"))
+    assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
+    token = page.context["form"]["form_token"].value()
+    data = {"form_token": str(token), "name": "phone"}
+    first = client.post(reverse("appointments:feeds"), data).context["new_url"]
+    second = client.post(reverse("appointments:feeds"), data).context["new_url"]
+    assert first == second
+    assert first.startswith("http://testserver/calendar/mt_")
+    with acting_as(primary.pk):
+        assert ApiToken.objects.count() == 1
+    with system_context("test"):
+        from django.contrib.sessions.models import Session
+
+        assert not any(
+            first.rsplit("/", 1)[1] in str(s.get_decoded()) for s in Session.objects.all()
+        )
