@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +18,7 @@ from appointments import ical, selectors, services
 from appointments.forms import AppointmentForm, OutcomeForm
 from appointments.models import Appointment, Status
 from medtrack.db import AlreadyCreated
+from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -210,12 +212,15 @@ def appointment_outcome(
 def appointment_delete(
     request: AuthenticatedHttpRequest, patient: Patient, appointment_id: uuid.UUID
 ) -> HttpResponse:
-    appointment = Appointment.objects.filter(pk=appointment_id, patient=patient).first()
-    if appointment is None and request.method == "POST":  # a second tap on Delete
-        messages.info(request, _("The appointment was already deleted."))
-        return redirect("appointments:list", patient_id=patient.pk)
-    if appointment is None:
-        raise Http404
+    appointment = get_or_gone(
+        request,
+        Appointment.objects.filter(patient=patient),
+        appointment_id,
+        gone=_("The appointment was already deleted."),
+        back=reverse("appointments:list", args=[patient.pk]),
+    )
+    if isinstance(appointment, HttpResponse):
+        return appointment
     if request.method == "POST":
         services.appointment_delete(patient=patient, actor=request.user, appointment=appointment)
         messages.success(request, _("The appointment was deleted."))

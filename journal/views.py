@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from journal import selectors, services, timeline
 from journal.forms import DailyLogForm, parse_day
 from journal.models import DailyLog
 from medtrack.db import AlreadyCreated
+from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -125,14 +127,15 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @patient_view(Area.LOGS, Level.WRITE)
 @require_http_methods(["GET", "POST"])
 def delete(request: AuthenticatedHttpRequest, patient: Patient, log_id: uuid.UUID) -> HttpResponse:
-    entry = (
-        DailyLog.objects.select_related("created_by").filter(pk=log_id, patient=patient).first()
+    entry = get_or_gone(
+        request,
+        DailyLog.objects.select_related("created_by").filter(patient=patient),
+        log_id,
+        gone=_("The journal entry was already deleted."),
+        back=reverse("journal:home", args=[patient.pk]),
     )
-    if entry is None and request.method == "POST":  # a second tap on Delete
-        messages.info(request, _("The journal entry was already deleted."))
-        return redirect("journal:home", patient_id=patient.pk)
-    if entry is None:
-        raise Http404
+    if isinstance(entry, HttpResponse):
+        return entry
     if entry.created_by_id != request.user.pk and not can(patient, Area.PATIENT, Level.MANAGE):
         raise PermissionDenied
     if request.method == "POST":

@@ -22,6 +22,7 @@ from measurements.forms import MeasurementForm, ThresholdForm
 from measurements.kinds import KINDS, Kind, Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import AlreadyCreated
+from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -169,12 +170,15 @@ def edit(
 def delete(
     request: AuthenticatedHttpRequest, patient: Patient, measurement_id: uuid.UUID
 ) -> HttpResponse:
-    reading = Measurement.objects.filter(pk=measurement_id, patient=patient).first()
-    if reading is None and request.method == "POST":  # a second tap on Delete
-        messages.info(request, _("The reading was already deleted."))
-        return redirect("measurements:overview", patient_id=patient.pk)
-    if reading is None:
-        raise Http404
+    reading = get_or_gone(
+        request,
+        Measurement.objects.filter(patient=patient),
+        measurement_id,
+        gone=_("The reading was already deleted."),
+        back=reverse("measurements:overview", args=[patient.pk]),
+    )
+    if isinstance(reading, HttpResponse):
+        return reading
     if request.method == "POST":
         services.measurement_delete(patient=patient, actor=request.user, measurement=reading)
         messages.success(request, _("The reading was deleted."))
