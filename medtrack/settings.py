@@ -183,6 +183,8 @@ DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60)
 DOSE_MISSED_HOURS = env_int("DOSE_MISSED_HOURS", 4)
 #: Days ahead for which scheduled doses are materialised.
 DOSE_WINDOW_DAYS = env_int("DOSE_WINDOW_DAYS", 14)
+#: Seconds between rounds of ``manage.py run_jobs`` (loop mode).
+JOBS_INTERVAL_SECONDS = env_int("JOBS_INTERVAL_SECONDS", 60)
 #: Region assumed for phone numbers written without a +country code.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 PGHISTORY_APPEND_ONLY = True
