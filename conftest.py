@@ -123,6 +123,9 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     set_target(primary, patient, "blood_pressure", Decimal(90), Decimal(140))
     write_journal(primary, patient, mood=4, sleep_hours=Decimal("7.5"), symptoms=["tired"])
     add_appointment(primary, patient, "Cardiology check-up", escort=secondary)
+    from notifications.services import notify_flagged_readings
+
+    notify_flagged_readings(now=timezone.now())  # the 150/95 above: one per member
     return patient
 
 

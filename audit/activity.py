@@ -36,9 +36,17 @@ AREAS = {
 }
 
 
+#: History tables that are not the patient's story: a person's own notifications.
+NOT_ACTIVITY = {"notifications_notificationevent"}
+
+
 def event_models() -> list[type[Event]]:
     return sorted(
-        (m for m in apps.get_models() if issubclass(m, Event) and m._meta.managed),
+        (
+            m
+            for m in apps.get_models()
+            if issubclass(m, Event) and m._meta.managed and m._meta.db_table not in NOT_ACTIVITY
+        ),
         key=lambda m: m._meta.db_table,
     )
 

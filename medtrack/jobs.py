@@ -39,6 +39,18 @@ def _sweep_missed_doses(now: dt.datetime) -> str:
     return f"{doses_sweep_missed(now=now)} dose(s) marked missed"
 
 
+def _notify_missed_doses(now: dt.datetime) -> str:
+    from notifications.services import notify_missed_doses
+
+    return f"{notify_missed_doses(now=now)} notification(s)"
+
+
+def _notify_flagged_readings(now: dt.datetime) -> str:
+    from notifications.services import notify_flagged_readings
+
+    return f"{notify_flagged_readings(now=now)} notification(s)"
+
+
 def _expire_invitations(now: dt.datetime) -> str:
     from caregivers.services import invitations_expire
 
@@ -55,6 +67,8 @@ def _purge_deleted_patients(now: dt.datetime) -> str:
 JOBS = [
     Job("generate_doses", _generate_doses),
     Job("sweep_missed_doses", _sweep_missed_doses),
+    Job("notify_missed_doses", _notify_missed_doses),
+    Job("notify_flagged_readings", _notify_flagged_readings),
     Job("expire_invitations", _expire_invitations),
     Job("purge_deleted_patients", _purge_deleted_patients),
 ]

@@ -318,17 +318,27 @@ def system_context(reason: str) -> Iterator[None]:
                 cursor.execute(f"SET LOCAL ROLE {connection.ops.quote_name(previous)}")
 
 
-def personal(table: str, *, column: str = "user_id") -> migrations.RunSQL:
-    """A table of one person's own rows (tokens, notifications): I see and write mine."""
+def personal(table: str, *, column: str = "user_id", visible: str = "") -> migrations.RunSQL:
+    """A table of one person's own rows (tokens, notifications): I read, change and
+    delete mine (``visible`` narrows further); rows for others are made in system
+    context (jobs)."""
     app = _app()
     mine = f"{column} = rls_user_id()"
+    see = visible or mine
     return migrations.RunSQL(
         sql=f"""
         ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY {table}_mine ON {table} FOR ALL TO {app} USING ({mine}) WITH CHECK ({mine});
+        CREATE POLICY {table}_select ON {table} FOR SELECT TO {app} USING ({see});
+        CREATE POLICY {table}_insert ON {table} FOR INSERT TO {app} WITH CHECK ({mine});
+        CREATE POLICY {table}_update ON {table} FOR UPDATE TO {app} USING ({see})
+            WITH CHECK ({mine});
+        CREATE POLICY {table}_delete ON {table} FOR DELETE TO {app} USING ({see});
         """,
         reverse_sql=f"""
-        DROP POLICY {table}_mine ON {table};
+        DROP POLICY {table}_select ON {table};
+        DROP POLICY {table}_insert ON {table};
+        DROP POLICY {table}_update ON {table};
+        DROP POLICY {table}_delete ON {table};
         ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
         """,
     )

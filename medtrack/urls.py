@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("measurements.urls")),
     path("", include("journal.urls")),
     path("", include("appointments.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

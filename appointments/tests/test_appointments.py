@@ -273,9 +273,9 @@ class TestQueryCounts:
         self, client: Client, busy: Patient, primary: User, django_assert_num_queries
     ) -> None:
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, patient+membership, access log,
+        # session, user, unread badge, savepoint, app.user_id, patient+membership, access log,
         # the page, restore, release (+ the viewer's settings for the zone labels)
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(11):
             client.get(reverse("appointments:list", args=[busy.pk]))
 
     @pytest.mark.parametrize("view", ["week", "month"])
@@ -283,9 +283,9 @@ class TestQueryCounts:
         self, client: Client, busy: Patient, primary: User, view: str, django_assert_num_queries
     ) -> None:
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, the viewer's settings, the appointments,
+        # session, user, unread badge, savepoint, app.user_id, the viewer's settings, the appointments,
         # restore, release
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(9):
             client.get(reverse("appointments:calendar"), {"view": view})
 
     def test_the_feed(

@@ -55,9 +55,9 @@ class TestTeamPage:
         for number in range(size):
             add_member(patient, make_user(f"m{number}@example.com", f"Member {number}"), "viewer")
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, patient, access log, members, invitations,
+        # session, user, unread badge, savepoint, app.user_id, patient, access log, members, invitations,
         # app.user_id, release
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(11):
             response = client.get(team_url(patient))
         assert len(response.context["members"]) == size + 3
 

@@ -13,9 +13,9 @@ from patients.models import Patient
 pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:home")
-# session, user, then inside the request's transaction: savepoint (tests only),
+# session, user, unread badge, then inside the request's transaction: savepoint (tests only),
 # app.user_id, patients, app.user_id restored (tests only), release (tests only).
-QUERIES = 7
+QUERIES = 8
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:

@@ -141,9 +141,9 @@ def test_today_runs_a_fixed_number_of_queries(
         )
     add_medication(primary, patient, name="Painkiller", is_prn=True, prn_max_per_day=4)
     client.force_login(primary)
-    # session, user, savepoint, app.user_id, patient, access log, doses, as-needed
+    # session, user, unread badge, savepoint, app.user_id, patient, access log, doses, as-needed
     # medications, their last 24 hours, app.user_id, release
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(reverse("doses:today", args=[patient.pk]))
     assert response.content.decode().count('class="dose dose-') == 2 * count
 
@@ -309,8 +309,8 @@ def test_history_pages_back_in_a_fixed_number_of_queries(
         )
     client.force_login(primary)
     url = reverse("doses:history", args=[patient.pk])
-    # session, user, savepoint, app.user_id, patient, access log, doses, medications, app.user_id, release
-    with django_assert_num_queries(10):
+    # session, user, unread badge, savepoint, app.user_id, patient, access log, doses, medications, app.user_id, release
+    with django_assert_num_queries(11):
         first = client.get(url).context["page"]
     seen = [d.pk for d in first.doses]
     cursor = first.next_cursor

@@ -135,10 +135,10 @@ def test_a_page_costs_the_same_with_a_year_of_history(
             for n in range(min(extra, 360))
         )
     client.force_login(primary)
-    # session, user, savepoint, app.user_id, patient+membership, access log, user settings,
+    # session, user, unread badge, savepoint, app.user_id, patient+membership, access log, user settings,
     # then per source (journal, readings, doses, appointments) its items and its newest
     # earlier day, then restore and release
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(url(patient))
 
 

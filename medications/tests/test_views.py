@@ -288,10 +288,10 @@ def test_the_list_and_the_schedule_form_run_a_fixed_number_of_queries(
             for n in range(count - 1)
         )
     client.force_login(primary)
-    # session, user, savepoint, app.user_id, patient, access log, medications, schedules,
+    # session, user, unread badge, savepoint, app.user_id, patient, access log, medications, schedules,
     # app.user_id, release (the last two and the savepoint in tests only)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(url("list", patient))
     assert response.content.decode().count('class="medication"') == count
-    with django_assert_num_queries(9):  # as above, with the medication instead of the list
+    with django_assert_num_queries(10):  # as above, with the medication instead of the list
         client.get(url("schedule_create", patient, first.pk))

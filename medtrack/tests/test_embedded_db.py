@@ -81,5 +81,7 @@ def test_start_recovers_after_the_server_was_killed_and_bookkeeping_corrupted(
 
 def test_stop_stops_the_server(var_dir: Path) -> None:
     run(var_dir, "start")
-    assert run(var_dir, "stop").returncode == 0
-    assert run(var_dir, "status").stdout.strip() == "stopped"
+    stopped = run(var_dir, "stop")
+    assert stopped.returncode == 0, stopped.stderr
+    status = run(var_dir, "status")
+    assert status.stdout.strip() == "stopped", status.stderr

@@ -152,10 +152,10 @@ class TestDetail:
         for n in range(extra_readings):
             add_reading(primary, patient, ["weight", "heart_rate"][n % 2], Decimal(60 + n))
         client.force_login(primary)
-        # session, user, savepoint, app.user_id, patient+membership, access log, next
+        # session, user, unread badge, savepoint, app.user_id, patient+membership, access log, next
         # appointment, user settings, latest readings, team, adherence, refills, restore,
         # release
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(15):
             client.get(reverse("patients:detail", args=[patient.pk]))
 
 

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from medtrack import keyset
+from medtrack.types import AuthenticatedHttpRequest
+from notifications import services
+from notifications.models import Notification
+
+PAGE = 30
+
+
+@require_GET
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """My notifications, newest first, a page at a time (one query)."""
+    page = keyset.page(
+        Notification.objects.filter(user=request.user).select_related("patient"),
+        field="created_at",
+        cursor=request.GET.get("before"),
+        size=PAGE,
+    )
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@require_POST
+def open_one(request: AuthenticatedHttpRequest, notification_id: uuid.UUID) -> HttpResponse:
+    """Mark it read and go to what it is about."""
+    services.mark_read(user=request.user, notification_id=notification_id)
+    target = (
+        Notification.objects.filter(pk=notification_id, user=request.user)
+        .values_list("url", flat=True)
+        .first()
+    )
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return redirect(target)
+    return redirect("notifications:inbox")
+
+
+@require_POST
+def read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
+    services.mark_read(user=request.user)
+    return redirect("notifications:inbox")
