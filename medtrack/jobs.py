@@ -51,6 +51,12 @@ def _notify_flagged_readings(now: dt.datetime) -> str:
     return f"{notify_flagged_readings(now=now)} notification(s)"
 
 
+def _notify_upcoming_appointments(now: dt.datetime) -> str:
+    from notifications.services import notify_upcoming_appointments
+
+    return f"{notify_upcoming_appointments(now=now)} notification(s)"
+
+
 def _expire_invitations(now: dt.datetime) -> str:
     from caregivers.services import invitations_expire
 
@@ -69,6 +75,7 @@ JOBS = [
     Job("sweep_missed_doses", _sweep_missed_doses),
     Job("notify_missed_doses", _notify_missed_doses),
     Job("notify_flagged_readings", _notify_flagged_readings),
+    Job("notify_upcoming_appointments", _notify_upcoming_appointments),
     Job("expire_invitations", _expire_invitations),
     Job("purge_deleted_patients", _purge_deleted_patients),
 ]

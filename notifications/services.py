@@ -174,3 +174,59 @@ def mark_read(*, user: User, notification_id: uuid.UUID | None = None) -> int:
 
 def as_text(notification: Notification) -> dict[str, Any]:
     return {"title": notification.title, "body": notification.body, "url": notification.url}
+
+
+def notify_upcoming_appointments(*, now: dt.datetime) -> int:
+    """Each reminder an appointment asks for ("1 day before", "1 hour before"), once it
+    is due, to each member who may see appointments. A moved appointment reminds
+    again; reminders due more than ``CATCH_UP`` ago are not sent late."""
+    from appointments.forms import REMINDER_CHOICES
+    from appointments.models import Appointment, Status
+
+    with system_context("notify upcoming appointments"):
+        longest = max(m for m, _label in REMINDER_CHOICES)
+        appointments = list(
+            Appointment.objects.filter(
+                status=Status.SCHEDULED,
+                starts_at__gt=now,
+                starts_at__lte=now + dt.timedelta(minutes=longest),
+            ).select_related("patient")
+        )
+        teams = recipients({a.patient_id for a in appointments}, Area.APPOINTMENTS)
+        rows = []
+        for appointment in appointments:
+            local = appointment.starts_at.astimezone(ZoneInfo(appointment.patient.timezone))
+            url = reverse("appointments:detail", args=[appointment.patient_id, appointment.pk])
+            due = [
+                minutes
+                for minutes in appointment.reminder_minutes
+                if now - CATCH_UP < appointment.starts_at - dt.timedelta(minutes=minutes) <= now
+            ]
+            # Several due at once (a late runner, a late booking): only the nearest one.
+            for minutes in sorted(due)[:1]:
+                start = appointment.starts_at.strftime("%Y%m%dT%H%M")
+                key = f"appointment_upcoming:{appointment.pk}:{minutes}:{start}"
+                for person in teams.get(appointment.patient_id, []):
+                    with translation.override(person.language):
+                        rows.append(
+                            Notification(
+                                user_id=person.user_id,
+                                patient_id=appointment.patient_id,
+                                type=Type.APPOINTMENT_UPCOMING,
+                                title=_("%(name)s: %(title)s")
+                                % {"name": appointment.patient.name, "title": appointment.title},
+                                body=_("%(day)s at %(time)s%(place)s.")
+                                % {
+                                    "day": local.date().isoformat(),
+                                    "time": local.strftime("%H:%M"),
+                                    "place": f", {appointment.location}"
+                                    if appointment.location
+                                    else "",
+                                },
+                                url=url,
+                                data={"appointment_id": str(appointment.pk), "minutes": minutes},
+                                dedupe_key=key,
+                                created_at=now,
+                            )
+                        )
+        return _create(rows)

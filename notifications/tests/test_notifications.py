@@ -196,3 +196,47 @@ def test_the_job_runner_sends_them(patient: Patient) -> None:
     names = [job.name for job in jobs.JOBS]
     assert names.index("sweep_missed_doses") < names.index("notify_missed_doses")
     assert "notify_flagged_readings" in names
+
+
+def test_appointment_reminders_come_at_their_offsets_once_each(
+    patient: Patient, primary: User, secondary: User, viewer: User, time_machine
+) -> None:
+    from appointments.models import Appointment
+
+    with system_context("test"):
+        appointment = Appointment.objects.get(patient=patient)  # tomorrow 10:30 Madrid
+    start = appointment.starts_at
+
+    def reminders(user: User) -> list[str]:
+        return [n.data["minutes"] for n in inbox_of(user) if n.type == "appointment_upcoming"]
+
+    time_machine.move_to(start - dt.timedelta(days=1, minutes=1), tick=False)
+    services.notify_upcoming_appointments(now=timezone.now())
+    assert reminders(secondary) == []  # not yet
+    time_machine.move_to(start - dt.timedelta(days=1), tick=False)
+    services.notify_upcoming_appointments(now=timezone.now())
+    services.notify_upcoming_appointments(now=timezone.now())
+    assert reminders(secondary) == [1440]
+    assert reminders(viewer) == [1440]  # viewers may see appointments
+    time_machine.move_to(start - dt.timedelta(minutes=59), tick=False)
+    services.notify_upcoming_appointments(now=timezone.now())
+    assert reminders(primary) == [1440, 60]
+    body = next(n.body for n in inbox_of(primary) if n.data.get("minutes") == 60)
+    assert (
+        body
+        == f"{start.astimezone(MADRID).date().isoformat()} at 10:30, Hospital Clínico, planta 3."
+    )
+
+
+def test_a_late_runner_sends_only_the_nearest_reminder(
+    patient: Patient, primary: User, time_machine
+) -> None:
+    from appointments.models import Appointment
+
+    with system_context("test"):
+        start = Appointment.objects.get(patient=patient).starts_at
+    time_machine.move_to(start - dt.timedelta(minutes=30), tick=False)  # both are due now
+    services.notify_upcoming_appointments(now=timezone.now())
+    assert [n.data["minutes"] for n in inbox_of(primary) if n.type == "appointment_upcoming"] == [
+        60
+    ]
