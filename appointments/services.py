@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from appointments.models import Appointment, Status
 from caregivers.models import PatientCaregiver
-from medtrack.db import AlreadyCreated, insert_once
+from medtrack.db import insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
-from patients.services import EditConflict, stale_form_error
+from patients.services import EditConflict
 
 __all__ = ["EditConflict", "appointment_create", "appointment_delete", "appointment_update"]
 
@@ -45,12 +45,7 @@ def appointment_create(
     )
     appointment.full_clean(validate_unique=False, validate_constraints=False)
     _check_escort(patient, appointment.escort)
-    try:
-        insert_once(appointment)
-    except AlreadyCreated:
-        if Appointment.objects.filter(pk=appointment.pk, patient=patient).exists():
-            raise
-        raise stale_form_error() from None
+    insert_once(appointment, mine=Appointment.objects.filter(patient=patient))
     return appointment
 
 

@@ -78,13 +78,7 @@ def entry_save(
         )
         created.full_clean(validate_unique=False, validate_constraints=False)
         try:
-            insert_once(created)
-        except AlreadyCreated:
-            if DailyLog.objects.filter(pk=created.pk, patient=patient).exists():
-                raise
-            raise ValidationError(
-                _("This form was already used. Please reload the page."), code="stale_form"
-            ) from None
+            insert_once(created, mine=DailyLog.objects.filter(patient=patient))
         except IntegrityError as error:
             if constraint_name(error) != "daily_logs_patient_date_author_key":
                 raise

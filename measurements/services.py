@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from measurements.kinds import Type
 from measurements.models import Measurement, MeasurementThreshold
-from medtrack.db import AlreadyCreated, insert_once
+from medtrack.db import insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
-from patients.services import EditConflict, stale_form_error
+from patients.services import EditConflict
 
 __all__ = ["EditConflict", "measurement_create", "measurement_delete", "measurement_update"]
 
@@ -55,12 +55,7 @@ def measurement_create(
     reading.full_clean(validate_unique=False, validate_constraints=False)
     _lock_type(patient, reading.type)
     reading.out_of_range = _flagged(patient, reading.type, reading.value, reading.value_secondary)
-    try:
-        insert_once(reading)
-    except AlreadyCreated:
-        if Measurement.objects.filter(pk=reading.pk, patient=patient).exists():
-            raise
-        raise stale_form_error() from None
+    insert_once(reading, mine=Measurement.objects.filter(patient=patient))
     return reading
 
 

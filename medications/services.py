@@ -23,22 +23,13 @@ from accounts.models import User
 from doses import generation
 from medications.models import Medication, MedicationSchedule, Status
 from medications.recurrence import DAILY, start_of_day
-from medtrack.db import AlreadyCreated, insert_once
+from medtrack.db import already, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
 
 
 def _local_today(patient: Patient, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(patient.timezone)).date()
-
-
-def _already(model: Any, record_id: object, patient: Patient) -> Exception:
-    """A repeated form token: fine if it made a record of this patient, else a stale form."""
-    if model.objects.filter(pk=record_id, patient=patient).exists():
-        return AlreadyCreated(record_id)
-    return ValidationError(
-        _("This form was already used. Please reload the page."), code="stale_form"
-    )
 
 
 @transaction.atomic
@@ -52,10 +43,7 @@ def medication_create(
     )
     # Uniqueness of the id is insert_once's job (a repeated token is a double submit).
     medication.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        insert_once(medication)
-    except AlreadyCreated as done:
-        raise _already(Medication, done.record_id, patient) from None
+    insert_once(medication, mine=Medication.objects.filter(patient=patient))
     return medication
 
 
@@ -117,10 +105,7 @@ def schedule_create(
         id=form_token or uuid.uuid4(), patient=patient, medication=medication, **fields
     )
     schedule.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        insert_once(schedule)
-    except AlreadyCreated as done:
-        raise _already(MedicationSchedule, done.record_id, patient) from None
+    insert_once(schedule, mine=MedicationSchedule.objects.filter(patient=patient))
     zone = ZoneInfo(patient.timezone)
     since = start_of_day(_local_today(patient, now), zone)
     generation.doses_generate(now=now, since=since, schedule_ids=[schedule.pk])
@@ -218,7 +203,7 @@ def taper_create(
         require(patient, Area.MEDICATIONS, Level.WRITE)
         medication = Medication.objects.select_for_update().get(pk=medication.pk)
         if form_token and MedicationSchedule.objects.filter(pk=form_token).exists():
-            raise _already(MedicationSchedule, form_token, patient)
+            raise already(form_token, MedicationSchedule.objects.filter(patient=patient))
         if start < medication.start_date:
             raise ValidationError(
                 {"start_date": _("The taper cannot start before the medication does.")}

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.translation import gettext as _
 
 from medtrack.dbsetup import grant_schema_to_owner
 
@@ -77,13 +80,27 @@ def constraint_name(error: Exception) -> str:
     return getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
 
 
-def insert_once(instance: models.Model) -> None:
+def stale_form_error() -> ValidationError:
+    return ValidationError(
+        _("This form was already used. Please reload the page and try again."), code="stale_form"
+    )
+
+
+def already(record_id: object, mine: models.QuerySet[Any]) -> Exception:
+    """A repeated form token: ``AlreadyCreated`` if it made one of ``mine`` (a double
+    submit), else a stale-form error, so a guessed token reveals nothing."""
+    if mine.filter(pk=record_id).exists():
+        return AlreadyCreated(record_id)
+    return stale_form_error()
+
+
+def insert_once(instance: models.Model, *, mine: models.QuerySet[Any] | None = None) -> None:
     """INSERT ``instance``, whose id is the form's one-time token.
 
     A primary-key conflict means the same form was submitted twice (a double
-    tap, a retried request): raise ``AlreadyCreated`` instead of a second row.
-    Callers check that the existing row is one the user may see before
-    saying so, so a guessed token reveals nothing.
+    tap, a retried request): raise ``AlreadyCreated`` instead of a second row
+    when the existing row is one of ``mine`` (the records the user may see),
+    else a stale-form ``ValidationError``.
     """
     from django.db import IntegrityError, transaction
 
@@ -91,6 +108,8 @@ def insert_once(instance: models.Model) -> None:
         with transaction.atomic():
             instance.save(force_insert=True)
     except IntegrityError as error:
-        if constraint_name(error) == f"{instance._meta.db_table}_pkey":
+        if constraint_name(error) != f"{instance._meta.db_table}_pkey":
+            raise
+        if mine is None:
             raise AlreadyCreated(instance.pk) from None
-        raise
+        raise already(instance.pk, mine) from None

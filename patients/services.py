@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from caregivers import services as caregivers
-from medtrack.db import AlreadyCreated, constraint_name, insert_once
+from medtrack.db import constraint_name, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient, retention
 
@@ -33,12 +33,6 @@ def _duplicate_error() -> ValidationError:
     )
 
 
-def stale_form_error() -> ValidationError:
-    return ValidationError(
-        _("This form was already used. Please reload the page and try again."), code="stale_form"
-    )
-
-
 @transaction.atomic
 def patient_create(*, actor: User, form_token: uuid.UUID | None = None, **profile: Any) -> Patient:
     """Create a patient and make ``actor`` its primary caregiver.
@@ -49,11 +43,7 @@ def patient_create(*, actor: User, form_token: uuid.UUID | None = None, **profil
     patient = Patient(id=form_token or uuid.uuid4(), created_by=actor, **profile)
     patient.full_clean(validate_unique=False, validate_constraints=False)
     try:
-        insert_once(patient)
-    except AlreadyCreated:
-        if not Patient.objects.filter(pk=patient.id, created_by=actor).exists():
-            raise stale_form_error() from None
-        raise
+        insert_once(patient, mine=Patient.objects.filter(created_by=actor))
     except IntegrityError as error:
         if constraint_name(error) == "patients_name_dob_key":
             raise _duplicate_error() from None
