@@ -14,6 +14,7 @@ from doses.models import Dose, DoseStatus
 from doses.services import late_after
 from medications.models import Medication, Status
 from medications.recurrence import start_of_day
+from medtrack import keyset
 from patients.models import Patient
 
 DUE_SOON = dt.timedelta(minutes=30)
@@ -212,7 +213,6 @@ def history(
 ) -> HistoryPage:
     """Recorded doses, newest first, by keyset ("older than this"), so a page costs
     the same with a year of history or ten."""
-    from django.db.models import Q
     from django.db.models.functions import Coalesce
 
     doses = (
@@ -223,23 +223,8 @@ def history(
     )
     if medication_id:
         doses = doses.filter(medication_id=medication_id)
-    position = _decode(cursor) if cursor else None
-    if position:
-        at, pk = position
-        doses = doses.filter(at__lte=at).filter(Q(at__lt=at) | Q(pk__lt=pk))
-    found = list(doses.order_by("-at", "-pk")[: size + 1])
-    more = len(found) > size
-    found = found[:size]
+    page = keyset.page(doses, field="at", cursor=cursor, size=size)
     zone = ZoneInfo(patient.timezone)
-    for dose in found:
+    for dose in page.items:
         dose.local_day = dose.at.astimezone(zone).date()  # type: ignore[attr-defined]  # the patient's day
-    last = found[-1] if found else None
-    return HistoryPage(found, f"{last.at.isoformat()}|{last.pk}" if more and last else None)
-
-
-def _decode(cursor: str) -> tuple[dt.datetime, uuid.UUID] | None:
-    at, _, pk = cursor.partition("|")
-    try:
-        return dt.datetime.fromisoformat(at), uuid.UUID(pk)
-    except ValueError:
-        return None
+    return HistoryPage(page.items, page.next_cursor)
