@@ -18,6 +18,7 @@ from appointments import ical, selectors, services
 from appointments.forms import AppointmentForm, OutcomeForm
 from appointments.models import Appointment, Status
 from medtrack.db import AlreadyCreated
+from medtrack.forms import after_conflict
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -134,12 +135,10 @@ def appointment_edit(
             raise Http404 from None
         except services.EditConflict:
             latest = _appointment(patient, appointment_id)
-            data = request.POST.copy()
-            data["version"] = str(latest.updated_at)
-            form = _form(request, patient, data=data, instance=latest)
-            form.is_valid()
-            form.add_error(
-                None,
+            form = after_conflict(
+                lambda data: _form(request, patient, data=data, instance=latest),
+                request.POST,
+                latest.updated_at,
                 _(
                     "Someone else changed this appointment while you were editing. Your "
                     "changes are still below; the appointment page shows what is saved now. "

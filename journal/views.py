@@ -18,6 +18,7 @@ from journal import selectors, services, timeline
 from journal.forms import DailyLogForm, parse_day
 from journal.models import DailyLog
 from medtrack.db import AlreadyCreated
+from medtrack.forms import after_conflict, same_as_saved
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -90,16 +91,14 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
                 if isinstance(conflict, services.DayTaken)
                 else get_object_or_404(DailyLog, pk=entry.pk)  # type: ignore[union-attr]
             )
-            if all(getattr(entry, name) == value for name, value in form.content.items()):
+            if same_as_saved(entry, form.content):
                 messages.success(request, _("Journal entry saved."))  # the same save, twice
                 return redirect("journal:home", patient_id=patient.pk)
-            # Saved elsewhere meanwhile: keep what was typed, save again over the new version.
-            data = request.POST.copy()
-            data["version"] = str(entry.updated_at)
-            form = DailyLogForm(data, instance=entry, **options)
-            form.is_valid()
-            form.add_error(
-                None,
+            saved = entry
+            form = after_conflict(
+                lambda data: DailyLogForm(data, instance=saved, **options),
+                request.POST,
+                entry.updated_at,
                 _(
                     "This day's entry was saved from another window or device while you "
                     "were writing. What you typed is still below: check it, then save again."

@@ -22,6 +22,7 @@ from measurements.forms import MeasurementForm, ThresholdForm
 from measurements.kinds import KINDS, Kind, Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import AlreadyCreated
+from medtrack.forms import after_conflict, same_as_saved
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -142,15 +143,12 @@ def edit(
             raise Http404 from None
         except services.EditConflict:
             latest = _reading(patient, measurement_id)
-            if all(getattr(latest, name) == value for name, value in form.reading.items()):
+            if same_as_saved(latest, form.reading):
                 return _saved(request, patient, latest)  # the same edit, submitted twice
-            # Keep what was typed; the next save is against what is saved now.
-            data = request.POST.copy()
-            data["version"] = str(latest.updated_at)
-            form = MeasurementForm(data, **{**options, "instance": latest})
-            form.is_valid()
-            form.add_error(
-                None,
+            form = after_conflict(
+                lambda data: MeasurementForm(data, **{**options, "instance": latest}),
+                request.POST,
+                latest.updated_at,
                 _(
                     "Someone else changed this reading while you were editing; it is now "
                     "%(value)s. Your changes are still below: check, then save again."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -213,3 +214,21 @@ class LocalDateTimeField(forms.DateTimeField):
                 code="nonexistent",
             )
         return local.astimezone(dt.UTC)
+
+
+def after_conflict[F: forms.BaseForm](
+    make_form: Callable[[Any], F], data: Any, version: dt.datetime, message: StrOrPromise
+) -> F:
+    """The form again, bound to what the user typed but now against ``version``
+    (someone else's newer save), with ``message`` on top: the next save decides."""
+    data = data.copy()
+    data["version"] = str(version)
+    form = make_form(data)
+    form.is_valid()
+    form.add_error(None, message)
+    return form
+
+
+def same_as_saved(instance: Any, values: dict[str, Any]) -> bool:
+    """Does ``instance`` already hold ``values``? (The same edit, submitted twice.)"""
+    return all(getattr(instance, name) == value for name, value in values.items())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medtrack.db import AlreadyCreated
+from medtrack.forms import after_conflict
 from medtrack.types import AuthenticatedHttpRequest
 from patients import selectors, services
 from patients.access import Area, Level, can, patient_view
@@ -108,12 +109,10 @@ def patient_edit(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRes
             # Keep what was typed, show what is saved now, and let a second
             # save (against the new version) decide.
             latest = Patient.objects.get(pk=patient.pk)
-            data = request.POST.copy()
-            data["version"] = str(latest.updated_at)
-            form = PatientForm(data, initial=initial_from(latest))
-            form.is_valid()
-            form.add_error(
-                None,
+            form = after_conflict(
+                lambda data: PatientForm(data, initial=initial_from(latest)),
+                request.POST,
+                latest.updated_at,
                 _(
                     "Someone else saved changes to this patient while you were editing. "
                     "Your changes are still below and what is saved now is shown above "
