@@ -118,6 +118,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_active and self.role == Role.ADMIN
 
     @property
+    def unit_preferences(self) -> dict[str, str]:
+        """Units to enter and show readings in (``user_settings.units``); none yet: {}."""
+        settings = getattr(self, "settings", None)
+        return dict(settings.units or {}) if settings else {}
+
+    @property
     def initials(self) -> str:
         parts = [part for part in self.name.split() if part]
         letters = (parts[0][0] + parts[-1][0]) if len(parts) > 1 else self.name[:2]

@@ -93,9 +93,3 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} @ {self.starts_at}"
-
-    @property
-    def is_upcoming(self) -> bool:
-        from django.utils import timezone
-
-        return self.status == Status.SCHEDULED and self.starts_at >= timezone.now()

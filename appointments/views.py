@@ -27,7 +27,7 @@ from patients.models import Patient
 
 def _appointment(patient: Patient, appointment_id: uuid.UUID) -> Appointment:
     return get_object_or_404(
-        Appointment.objects.select_related("escort", "created_by"),
+        Appointment.objects.select_related("escort"),
         pk=appointment_id,
         patient=patient,
     )

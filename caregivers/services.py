@@ -27,6 +27,7 @@ from caregivers.models import (
     PatientCaregiver,
     hash_token,
 )
+from medtrack.db import constraint_name
 from medtrack.rls import system_context
 from patients.access import Area, Level, require
 from patients.models import Patient
@@ -120,7 +121,7 @@ def invitation_create(
         with transaction.atomic():
             invitation.save(force_insert=True)
     except IntegrityError as error:
-        if "caregiver_invitations_one_pending_per_email" in str(error):
+        if constraint_name(error) == "caregiver_invitations_one_pending_per_email":
             raise ValidationError(
                 _("%(email)s has already been invited. You can re-send that invitation below.")
                 % {"email": email},
@@ -166,7 +167,9 @@ def _resend(
                 sent_at=now,
                 updated_at=now,
             )
-    except IntegrityError:
+    except IntegrityError as error:
+        if constraint_name(error) != "caregiver_invitations_one_pending_per_email":
+            raise
         raise ValidationError(
             _("%(email)s has a newer invitation waiting; re-send that one.")
             % {"email": invitation.email}

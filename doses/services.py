@@ -199,15 +199,16 @@ def prn_dose_record(
     """
     from django.utils.translation import gettext as _
 
-    from medtrack.db import AlreadyCreated, insert_once
+    from medtrack.db import already, insert_once
 
     require(patient, Area.DOSES, Level.WRITE)
     now = now or timezone.now()
     medication = Medication.objects.select_for_update().get(
         pk=medication_id, patient=patient, is_prn=True, status="active"
     )
-    if form_token and Dose.objects.filter(pk=form_token, medication=medication).exists():
-        raise AlreadyCreated(form_token)
+    mine = Dose.objects.filter(patient=patient)
+    if form_token and Dose.objects.filter(pk=form_token).exists():
+        raise already(form_token, mine)  # before the limits: a double tap is not a second dose
     next_allowed, reason = prn_next_allowed(medication, now)
     override_reason = override_reason.strip()
     if next_allowed is not None:
@@ -226,6 +227,6 @@ def prn_dose_record(
         if next_allowed is not None
         else "",
     )
-    insert_once(dose)
+    insert_once(dose, mine=mine)
     _stock(medication.pk, -dose.amount)
     return dose

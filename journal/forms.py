@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from journal.models import DailyLog
@@ -115,12 +114,6 @@ class DailyLogForm(forms.Form):
             widget = self.fields[name].widget
             widget.item_label = self.fields[name].label
             widget.suggestions = (suggestions or {}).get(name, [])
-
-    def clean_notes(self) -> str:
-        notes: str = self.cleaned_data["notes"]
-        if "\x00" in notes:
-            raise forms.ValidationError(_("The notes contain a character we cannot store."))
-        return notes.strip()
 
     @property
     def content(self) -> dict[str, Any]:

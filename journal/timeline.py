@@ -175,13 +175,9 @@ class Appointments(Source):
     kind, label, area = "appointments", _("Appointments"), Area.APPOINTMENTS
 
     def items(self, window: Window) -> list[Item]:
-        found = (
-            Appointment.objects.filter(
-                patient=window.patient, starts_at__gte=window.start, starts_at__lt=window.end
-            )
-            .select_related("escort")
-            .order_by("-starts_at")
-        )
+        found = Appointment.objects.filter(
+            patient=window.patient, starts_at__gte=window.start, starts_at__lt=window.end
+        ).order_by("-starts_at")
         return [Item(self.kind, appointment.starts_at, appointment) for appointment in found]
 
     def newest_before(self, window: Window) -> dt.date | None:

@@ -157,7 +157,7 @@ def timeline_view(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRe
         patient,
         until=until,
         sources=chosen,
-        preferences=request.user.settings.units or {},
+        preferences=request.user.unit_preferences,
     )
     context = {
         "patient": patient,

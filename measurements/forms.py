@@ -106,8 +106,6 @@ class MeasurementForm(forms.Form):
         instance_value = getattr(self.instance, name, None) if self.instance else None
         if instance_value is not None and name not in self.changed_data:
             return instance_value  # unchanged: keep the stored value, no rounding drift
-        if not shown.is_finite():
-            raise forms.ValidationError(_("Enter a number."))
         value = self.unit.store(shown)
         if not limits_low <= value <= limits_high:
             raise forms.ValidationError(

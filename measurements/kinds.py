@@ -62,10 +62,6 @@ class Unit:
     to_canonical: Callable[[Decimal], Decimal] = _identity
     from_canonical: Callable[[Decimal], Decimal] = _identity
 
-    @property
-    def step(self) -> str:
-        return "1" if self.places == 0 else f"0.{'0' * (self.places - 1)}1"
-
     def store(self, shown: Decimal) -> Decimal:
         """The canonical value to store for ``shown`` (entered in this unit)."""
         return self.to_canonical(shown).quantize(STORED, rounding=ROUND_HALF_UP)
@@ -207,7 +203,3 @@ KINDS: dict[str, Kind] = {
     )
 }
 CANONICAL_UNITS = {name: kind.canonical for name, kind in KINDS.items() if kind.canonical}
-
-
-def kind_of(type_: str) -> Kind:
-    return KINDS[type_]

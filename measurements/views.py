@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,10 +28,6 @@ from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
 
 
-def _preferences(request: AuthenticatedHttpRequest) -> Mapping[str, str]:
-    return request.user.settings.units or {}
-
-
 def _kind(type_: str) -> Kind:
     if type_ not in KINDS:
         raise Http404
@@ -47,7 +42,7 @@ def _saved(
     request: AuthenticatedHttpRequest, patient: Patient, reading: Measurement
 ) -> HttpResponse:
     """Say what was saved (and whether it is outside the target), back to its trend."""
-    (entry,) = selectors.shown([reading], _preferences(request))
+    (entry,) = selectors.shown([reading], request.user.unit_preferences)
     params = {"what": entry.title.lower(), "value": entry.text}
     if reading.out_of_range:
         messages.warning(
@@ -67,7 +62,7 @@ def _trend_url(patient: Patient, reading: Measurement) -> str:
 @patient_view(Area.MEASUREMENTS)
 @require_GET
 def overview(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    preferences = _preferences(request)
+    preferences = request.user.unit_preferences
     page = selectors.recent(patient, cursor=request.GET.get("before"))
     context = {
         "patient": patient,
@@ -93,7 +88,7 @@ def create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = MeasurementForm(
         request.POST or None,
         kind=kind,
-        preferences=_preferences(request),
+        preferences=request.user.unit_preferences,
         zone=zone,
         initial={"measured_at": timezone.now(), "form_token": uuid.uuid4()},
     )
@@ -125,7 +120,7 @@ def edit(
     kind = KINDS[reading.type]
     options: dict[str, Any] = {
         "kind": kind,
-        "preferences": _preferences(request),
+        "preferences": request.user.unit_preferences,
         "zone": ZoneInfo(patient.timezone),
         "instance": reading,
     }
@@ -181,7 +176,7 @@ def delete(
         services.measurement_delete(patient=patient, actor=request.user, measurement=reading)
         messages.success(request, _("The reading was deleted."))
         return redirect(_trend_url(patient, reading))
-    (entry,) = selectors.shown([reading], _preferences(request))
+    (entry,) = selectors.shown([reading], request.user.unit_preferences)
     context = {"patient": patient, "entry": entry, "back": _trend_url(patient, reading)}
     return render(request, "measurements/delete.html", context)
 
@@ -200,7 +195,7 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
     """A type's chart over 7/30/90/365 days with its target band, the latest value,
     min/avg/max, and its readings (a fixed number of queries)."""
     kind = _kind(type)
-    preferences = _preferences(request)
+    preferences = request.user.unit_preferences
     unit = kind.unit_for(preferences)
     label = request.GET.get("label", "")[:80] if kind.type == Type.OTHER else ""
     if "\x00" in label:
@@ -257,7 +252,7 @@ def target(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Ht
     form = ThresholdForm(
         request.POST or None,
         kind=kind,
-        preferences=_preferences(request),
+        preferences=request.user.unit_preferences,
         instance=threshold,
     )
     if request.method == "POST" and form.is_valid():

@@ -12,7 +12,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -43,10 +42,14 @@ class Recipient:
 
 
 def recipients(patient_ids: Iterable[uuid.UUID], area: Area) -> dict[uuid.UUID, list[Recipient]]:
-    """Each patient's active care team members who may see ``area`` (one query)."""
+    """Each patient's active care team members who may see ``area`` (one query).
+    A deleted patient (restorable for a while) has nobody to notify."""
     members = (
         PatientCaregiver.objects.filter(
-            patient_id__in=list(patient_ids), is_active=True, caregiver__is_active=True
+            patient_id__in=list(patient_ids),
+            patient__is_deleted=False,
+            is_active=True,
+            caregiver__is_active=True,
         )
         .select_related("caregiver__settings")
         .only(
@@ -78,9 +81,10 @@ def _create(rows: list[Notification]) -> int:
     unique key decides under a race (``ON CONFLICT DO NOTHING``); the count is
     for the job's summary line."""
     done = set(
-        Notification.objects.filter(dedupe_key__in={row.dedupe_key for row in rows}).values_list(
-            "user_id", "dedupe_key"
-        )
+        Notification.objects.filter(
+            user_id__in={row.user_id for row in rows},
+            dedupe_key__in={row.dedupe_key for row in rows},
+        ).values_list("user_id", "dedupe_key")
     )
     new = [row for row in rows if (row.user_id, row.dedupe_key) not in done]
     Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
@@ -170,10 +174,6 @@ def mark_read(*, user: User, notification_id: uuid.UUID | None = None) -> int:
     if notification_id is not None:
         unread = unread.filter(pk=notification_id)
     return unread.update(read_at=timezone.now())
-
-
-def as_text(notification: Notification) -> dict[str, Any]:
-    return {"title": notification.title, "body": notification.body, "url": notification.url}
 
 
 def notify_upcoming_appointments(*, now: dt.datetime) -> int:

@@ -19,7 +19,7 @@ PAGE = 30
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My notifications, newest first, a page at a time (one query)."""
     page = keyset.page(
-        Notification.objects.filter(user=request.user).select_related("patient"),
+        Notification.objects.filter(user=request.user),
         field="created_at",
         cursor=request.GET.get("before"),
         size=PAGE,

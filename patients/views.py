@@ -64,9 +64,7 @@ def _care_summary(patient: Patient, request: AuthenticatedHttpRequest) -> dict[s
         summary["can_see_appointments"] = True
         summary["can_write_appointments"] = can(patient, Area.APPOINTMENTS, Level.WRITE)
     if can(patient, Area.MEASUREMENTS, Level.READ):
-        summary["latest"] = readings.shown(
-            readings.latest(patient), request.user.settings.units or {}
-        )
+        summary["latest"] = readings.shown(readings.latest(patient), request.user.unit_preferences)
         summary["can_see_readings"] = True
         summary["can_write_readings"] = can(patient, Area.MEASUREMENTS, Level.WRITE)
     if can(patient, Area.DOSES, Level.READ):

@@ -428,3 +428,19 @@ def test_history_groups_by_the_patients_day(
     content = page.content.decode()
     assert "Friday 20 November 2026" in content
     assert "Thursday 19 November 2026" not in content
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "0001-01-01T00:00:00+23:59|00000000-0000-0000-0000-000000000000",
+        "9999-12-31T23:59:59-23:59|00000000-0000-0000-0000-000000000000",
+        "not-a-date|x",
+    ],
+)
+def test_a_mangled_history_cursor_is_a_first_page(
+    client: Client, patient: Patient, primary: User, cursor: str
+) -> None:
+    client.force_login(primary)
+    response = client.get(reverse("doses:history", args=[patient.pk]), {"before": cursor})
+    assert response.status_code == 200

@@ -240,3 +240,20 @@ def test_a_late_runner_sends_only_the_nearest_reminder(
     assert [n.data["minutes"] for n in inbox_of(primary) if n.type == "appointment_upcoming"] == [
         60
     ]
+
+
+def test_nobody_is_notified_about_a_deleted_patient(
+    patient: Patient, primary: User, secondary: User
+) -> None:
+    from conftest import as_member
+    from patients import services as patients
+    from patients.access import Area
+
+    with acting_as(primary.pk):
+        patients.patient_soft_delete(
+            patient=as_member(primary, patient, Area.PATIENT), actor=primary
+        )
+    with system_context("test"):
+        Notification.objects.all().delete()  # the fixture's, from before the deletion
+    assert services.notify_flagged_readings(now=timezone.now()) == 0  # its 150/95 is flagged
+    assert inbox_of(secondary) == []
