@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from appointments.models import Appointment, Status
 from caregivers.models import PatientCaregiver
-from medtrack.db import insert_once
+from medtrack.db import EditConflict, check_version, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
-from patients.services import EditConflict
 
 __all__ = ["EditConflict", "appointment_create", "appointment_delete", "appointment_update"]
 
@@ -71,8 +70,7 @@ def appointment_update(
     require(patient, Area.APPOINTMENTS, Level.WRITE)
     fields.pop("form_token", None)
     current = _locked(patient, appointment)
-    if version is not None and current.updated_at != version:
-        raise EditConflict
+    check_version(current, version, fields)
     escort_before = current.escort_id
     for name, value in fields.items():
         setattr(current, name, value)

@@ -16,10 +16,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from journal.models import DailyLog
-from medtrack.db import AlreadyCreated, constraint_name, insert_once
+from medtrack.db import AlreadyCreated, EditConflict, check_version, constraint_name, insert_once
 from patients.access import Area, Level, can, require
 from patients.models import Patient
-from patients.services import EditConflict
 
 __all__ = ["DayTaken", "EditConflict", "entry_delete", "entry_save"]
 
@@ -96,8 +95,7 @@ def entry_save(
         if form_token == current.pk:
             raise AlreadyCreated(current.pk)
         raise DayTaken(current)
-    if current.updated_at != version:
-        raise EditConflict
+    check_version(current, version, fields)
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean(validate_unique=False, validate_constraints=False)

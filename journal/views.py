@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from journal import selectors, services, timeline
 from journal.forms import DailyLogForm, parse_day
 from journal.models import DailyLog
-from medtrack.db import AlreadyCreated
-from medtrack.forms import after_conflict, same_as_saved
+from medtrack.db import AlreadyCreated, same_as_saved
+from medtrack.forms import after_conflict
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -91,8 +91,8 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
                 if isinstance(conflict, services.DayTaken)
                 else get_object_or_404(DailyLog, pk=entry.pk)  # type: ignore[union-attr]
             )
-            if same_as_saved(entry, form.content):
-                messages.success(request, _("Journal entry saved."))  # the same save, twice
+            if same_as_saved(entry, form.content):  # typed the same in both windows
+                messages.success(request, _("Journal entry saved."))
                 return redirect("journal:home", patient_id=patient.pk)
             saved = entry
             form = after_conflict(

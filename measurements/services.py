@@ -21,10 +21,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from measurements.kinds import Type
 from measurements.models import Measurement, MeasurementThreshold
-from medtrack.db import insert_once
+from medtrack.db import EditConflict, check_version, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
-from patients.services import EditConflict
 
 __all__ = ["EditConflict", "measurement_create", "measurement_delete", "measurement_update"]
 
@@ -75,8 +74,7 @@ def measurement_update(
     current = Measurement.objects.select_for_update().filter(pk=measurement.pk).first()
     if current is None:
         raise Measurement.DoesNotExist
-    if version is not None and current.updated_at != version:
-        raise EditConflict
+    check_version(current, version, fields)
     for name, value in fields.items():
         setattr(current, name, value)
     current.full_clean(validate_unique=False, validate_constraints=False)

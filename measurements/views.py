@@ -21,7 +21,7 @@ from measurements.forms import MeasurementForm, ThresholdForm
 from measurements.kinds import KINDS, Kind, Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import AlreadyCreated
-from medtrack.forms import after_conflict, same_as_saved
+from medtrack.forms import after_conflict
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -138,8 +138,6 @@ def edit(
             raise Http404 from None
         except services.EditConflict:
             latest = _reading(patient, measurement_id)
-            if same_as_saved(latest, form.reading):
-                return _saved(request, patient, latest)  # the same edit, submitted twice
             form = after_conflict(
                 lambda data: MeasurementForm(data, **{**options, "instance": latest}),
                 request.POST,

@@ -67,6 +67,24 @@ def schema_owner_connection(alias: str = "default") -> Iterator[BaseDatabaseWrap
         options.update(saved)
 
 
+class EditConflict(Exception):
+    """Someone else saved the record after this form was opened."""
+
+
+def same_as_saved(instance: models.Model, values: dict[str, Any]) -> bool:
+    """Does ``instance`` already hold ``values``? (The same edit, submitted twice.)"""
+    return all(getattr(instance, name) == value for name, value in values.items())
+
+
+def check_version(current: models.Model, version: Any, values: dict[str, Any]) -> None:
+    """Refuse a save over a newer one (``version`` is the ``updated_at`` the form was
+    opened with), unless the record already holds ``values``: the same edit sent twice."""
+    if version is None or getattr(current, "updated_at", None) == version:
+        return
+    if not same_as_saved(current, values):
+        raise EditConflict
+
+
 class AlreadyCreated(Exception):
     """A create form was submitted again: its token is the id of the record it made."""
 

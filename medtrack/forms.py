@@ -227,8 +227,3 @@ def after_conflict[F: forms.BaseForm](
     form.is_valid()
     form.add_error(None, message)
     return form
-
-
-def same_as_saved(instance: Any, values: dict[str, Any]) -> bool:
-    """Does ``instance`` already hold ``values``? (The same edit, submitted twice.)"""
-    return all(getattr(instance, name) == value for name, value in values.items())

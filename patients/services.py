@@ -13,13 +13,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from caregivers import services as caregivers
-from medtrack.db import constraint_name, insert_once
+from medtrack.db import check_version, constraint_name, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient, retention
-
-
-class EditConflict(Exception):
-    """Someone saved the patient after this form was opened."""
 
 
 def _duplicate_error() -> ValidationError:
@@ -71,7 +67,7 @@ def patient_update(
             raise _duplicate_error() from None
         raise
     if not updated:
-        raise EditConflict
+        check_version(Patient.objects.get(pk=patient.pk), version, profile)
     if profile.get("timezone", patient.timezone) != patient.timezone:
         from medications.services import patient_timezone_changed
 

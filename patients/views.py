@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from medtrack.db import AlreadyCreated
+from medtrack.db import AlreadyCreated, EditConflict
 from medtrack.forms import after_conflict
 from medtrack.types import AuthenticatedHttpRequest
 from patients import selectors, services
@@ -103,7 +103,7 @@ def patient_edit(request: AuthenticatedHttpRequest, patient: Patient) -> HttpRes
                 version=form.cleaned_data["version"],
                 **form.profile,
             )
-        except services.EditConflict:
+        except EditConflict:
             # Keep what was typed, show what is saved now, and let a second
             # save (against the new version) decide.
             latest = Patient.objects.get(pk=patient.pk)

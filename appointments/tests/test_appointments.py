@@ -335,3 +335,17 @@ def test_an_escort_who_left_stays_until_someone_else_is_chosen(
     client.post(url, form_data(client, url, title="Cardiology", escort=str(secondary.pk)))
     assert saved(patient)[0].escort_id == secondary.pk
     assert saved(patient)[0].title == "Cardiology"
+
+
+def test_the_same_edit_submitted_twice_is_saved_not_a_conflict(
+    client: Client, patient: Patient, primary: User, time_machine
+) -> None:
+    (appointment,) = saved(patient)
+    url = reverse("appointments:edit", args=[patient.pk, appointment.pk])
+    client.force_login(primary)
+    data = form_data(client, url, title="Cardiology (room 12)", starts_at="2026-11-26T10:30")
+    client.post(url, data)
+    time_machine.move_to(NOW + dt.timedelta(seconds=5), tick=False)
+    response = client.post(url, data, follow=True)
+    assert "Changes saved." in response.content.decode()
+    assert "Someone else changed" not in response.content.decode()

@@ -207,6 +207,14 @@ class TestEdit:
         assert client.post(self.url(patient), again).status_code == 302
         assert saved(patient.pk).name == "Rosa Stale"
 
+    def test_the_same_edit_submitted_twice_is_saved_not_a_conflict(
+        self, client: Client, patient: Patient, primary: User
+    ) -> None:
+        client.force_login(primary)
+        data = self.edit_data(client, patient, allergies=["latex"])
+        assert client.post(self.url(patient), data).status_code == 302
+        assert client.post(self.url(patient), data).status_code == 302  # a double tap
+
 
 class TestDeleteAndRestore:
     def test_only_the_primary_may_delete(
