@@ -37,8 +37,6 @@ def today(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 
 
 def _already_text(error: services.AlreadyRecorded, patient: Patient) -> str:
-    from zoneinfo import ZoneInfo
-
     dose = error.dose
     who = dose.recorded_by.name if dose.recorded_by else _("someone")
     when = (
@@ -84,9 +82,7 @@ def record(
             .filter(pk=dose_id, patient=patient, scheduled_for__isnull=False)
             .first()
         )
-    except services.Dose.DoesNotExist:
-        from django.http import Http404
-
+    except Dose.DoesNotExist:
         raise Http404 from None
     if request.htmx and dose is not None:  # type: ignore[attr-defined]
         row = selectors.Row(dose, selectors.state_of(dose, timezone.now()))

@@ -28,7 +28,6 @@ DAILY = "daily"
 WEEKLY = "weekly"
 EVERY_N_DAYS = "every_n_days"
 EVERY_N_HOURS = "every_n_hours"
-FREQUENCIES = (DAILY, WEEKLY, EVERY_N_DAYS, EVERY_N_HOURS)
 #: More than this many doses in a day is refused as a typo.
 MAX_DOSES_PER_DAY = 24
 

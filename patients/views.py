@@ -79,7 +79,11 @@ def _care_summary(patient: Patient, request: AuthenticatedHttpRequest) -> dict[s
 def patient_detail(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     context = {
         "patient": patient,
-        "team": selectors.patient_team(patient),
+        "team": selectors.patient_team(patient)
+        if can(patient, Area.CAREGIVERS, Level.READ)
+        else [],
+        "can_see_doses": can(patient, Area.DOSES, Level.READ),
+        "can_see_medications": can(patient, Area.MEDICATIONS, Level.READ),
         "can_edit": can(patient, Area.PATIENT, Level.WRITE),
         "can_delete": can(patient, Area.PATIENT, Level.MANAGE),
         "can_see_activity": can(patient, Area.ACTIVITY, Level.READ),

@@ -275,3 +275,18 @@ class TestList:
         client.force_login(stranger)
         content = client.get(reverse("patients:list")).content.decode()
         assert "No patients yet" in content
+
+
+def test_the_patient_page_offers_only_the_sections_a_member_may_open(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    with system_context("test"):
+        PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+            permissions={"doses": "none", "medications": "none", "caregivers": "none"}
+        )
+    client.force_login(secondary)
+    content = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    for name in ("doses:today", "medications:list", "caregivers:team"):
+        assert reverse(name, args=[patient.pk]) not in content, name
+    assert "Alice Primary" not in content  # the team panel
+    assert reverse("measurements:overview", args=[patient.pk]) in content
