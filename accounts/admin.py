@@ -6,11 +6,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import ApiToken, User, UserSettings
+from accounts.tokens import tokens_revoke
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -109,7 +109,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = tokens_revoke(queryset)
         self.message_user(
             request,
             ngettext("%(n)s token revoked.", "%(n)s tokens revoked.", count) % {"n": count},

@@ -18,6 +18,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -64,13 +65,14 @@ def token_create(
 
 
 @transaction.atomic
+def tokens_revoke(tokens: QuerySet[ApiToken], now: dt.datetime | None = None) -> int:
+    """Stop these tokens at once (those not revoked yet); how many were stopped."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+
+
 def token_revoke(*, user: User, token_id: uuid.UUID, now: dt.datetime | None = None) -> bool:
-    """Stop a token at once; False if it is not the user's or already revoked."""
-    return bool(
-        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-            revoked_at=now or timezone.now()
-        )
-    )
+    """Stop one of ``user``'s tokens; False if it is not theirs or already revoked."""
+    return bool(tokens_revoke(ApiToken.objects.filter(pk=token_id, user=user), now))
 
 
 def token_resolve(secret: str, scope: str, now: dt.datetime | None = None) -> ApiToken | None:

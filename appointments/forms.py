@@ -12,17 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from appointments.models import DEFAULT_REMINDERS, Appointment, Kind
+from appointments.models import DEFAULT_REMINDERS, REMINDER_CHOICES, Appointment, Kind
 from medtrack.forms import FormTokenField, LocalDateTimeField
 
-REMINDER_CHOICES = [
-    (10080, gettext_lazy("1 week before")),
-    (2880, gettext_lazy("2 days before")),
-    (1440, gettext_lazy("1 day before")),
-    (180, gettext_lazy("3 hours before")),
-    (60, gettext_lazy("1 hour before")),
-    (30, gettext_lazy("30 minutes before")),
-]
 FIELDS = (
     "title",
     "appointment_type",

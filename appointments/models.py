@@ -31,6 +31,15 @@ class Status(models.TextChoices):
 
 
 DEFAULT_REMINDERS = [1440, 60]
+#: The reminders a caregiver can choose, in minutes before the start.
+REMINDER_CHOICES = [
+    (10080, _("1 week before")),
+    (2880, _("2 days before")),
+    (1440, _("1 day before")),
+    (180, _("3 hours before")),
+    (60, _("1 hour before")),
+    (30, _("30 minutes before")),
+]
 
 
 def default_reminders() -> list[int]:

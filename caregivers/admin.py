@@ -15,6 +15,7 @@ class PatientCaregiverAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["patient__name", "caregiver__email", "caregiver__name"]
     autocomplete_fields = ["patient", "caregiver"]
+    list_select_related = ["patient", "caregiver"]
 
 
 @admin.register(CaregiverInvitation)

@@ -19,7 +19,7 @@ from journal.forms import DailyLogForm, parse_day
 from journal.models import DailyLog
 from medtrack.db import AlreadyCreated, same_as_saved
 from medtrack.forms import after_conflict
-from medtrack.shortcuts import get_or_gone
+from medtrack.shortcuts import get_or_gone, int_choice
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -34,11 +34,7 @@ def _today(patient: Patient) -> dt.date:
 def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Today's entries, a button to write mine, and mood, sleep and pain over time."""
     today = _today(patient)
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    days = days if days in selectors.TREND_WINDOWS else 30
+    days = int_choice(request.GET.get("days"), selectors.TREND_WINDOWS, 30)
     entries = selectors.day_entries(patient, today)
     context = {
         "patient": patient,
@@ -49,7 +45,6 @@ def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "charts": selectors.trends(patient, today, days, ZoneInfo(patient.timezone)),
         "days": days,
         "windows": selectors.TREND_WINDOWS,
-        "can_write": can(patient, Area.LOGS, Level.WRITE),
     }
     return render(request, "journal/home.html", context)
 

@@ -22,7 +22,7 @@ from measurements.kinds import KINDS, Kind, Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import AlreadyCreated
 from medtrack.forms import after_conflict
-from medtrack.shortcuts import get_or_gone
+from medtrack.shortcuts import get_or_gone, int_choice
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -179,14 +179,6 @@ def delete(
     return render(request, "measurements/delete.html", context)
 
 
-def _window(request: AuthenticatedHttpRequest) -> int:
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    return days if days in selectors.WINDOWS else 30
-
-
 @patient_view(Area.MEASUREMENTS)
 @require_GET
 def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> HttpResponse:
@@ -198,7 +190,7 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
     label = request.GET.get("label", "")[:80] if kind.type == Type.OTHER else ""
     if "\x00" in label:
         raise Http404
-    days = _window(request)
+    days = int_choice(request.GET.get("days"), selectors.WINDOWS, 30)
     now = timezone.now()
     since = now - dt.timedelta(days=days)
     threshold = MeasurementThreshold.objects.filter(patient=patient, type=kind.type).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -22,3 +23,12 @@ def get_or_gone[M: Model](
         messages.info(request, gone)
         return redirect(back)
     raise Http404
+
+
+def int_choice(value: str | None, choices: Iterable[int], default: int) -> int:
+    """A whole-number query parameter (``?days=30``) that must be one of ``choices``."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return default
+    return number if number in choices else default

@@ -180,8 +180,7 @@ def notify_upcoming_appointments(*, now: dt.datetime) -> int:
     """Each reminder an appointment asks for ("1 day before", "1 hour before"), once it
     is due, to each member who may see appointments. A moved appointment reminds
     again; reminders due more than ``CATCH_UP`` ago are not sent late."""
-    from appointments.forms import REMINDER_CHOICES
-    from appointments.models import Appointment, Status
+    from appointments.models import REMINDER_CHOICES, Appointment, Status
 
     with system_context("notify upcoming appointments"):
         longest = max(m for m, _label in REMINDER_CHOICES)

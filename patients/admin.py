@@ -21,6 +21,7 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ["is_deleted", "gender", "timezone", "created_at"]
     search_fields = ["name", "created_by__email"]
     autocomplete_fields = ["created_by"]
+    list_select_related = ["created_by"]
     readonly_fields = ["created_at", "updated_at", "deleted_at"]
     inlines = [PatientCaregiverInline]
     date_hierarchy = "created_at"

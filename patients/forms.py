@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import TimezoneField
-from medtrack.forms import DateInput, PhoneNumberField, TextListField, TextListWidget
+from medtrack.forms import (
+    DateInput,
+    FormTokenField,
+    PhoneNumberField,
+    TextListField,
+    TextListWidget,
+)
 from patients.models import Gender
 
 
@@ -43,7 +49,7 @@ class PatientForm(forms.Form):
         help_text=_("Doses and appointments are shown in this time zone."),
         widget=forms.Select(attrs={"data-browser-timezone": "true"}),
     )
-    form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    form_token = FormTokenField()
     version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     def clean_name(self) -> str:

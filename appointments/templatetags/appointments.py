@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import ngettext
 
-from appointments.forms import REMINDER_CHOICES
+from appointments.models import REMINDER_CHOICES
 
 register = template.Library()
 
