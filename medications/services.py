@@ -47,6 +47,10 @@ def medication_create(
     return medication
 
 
+#: The medication's fields its doses are made from (``doses.generation``).
+DOSE_FIELDS = ("dose_amount", "start_date", "end_date", "is_prn")
+
+
 @transaction.atomic
 def medication_update(
     *, patient: Patient, actor: User, medication: Medication, **fields: Any
@@ -54,12 +58,15 @@ def medication_update(
     require(patient, Area.MEDICATIONS, Level.WRITE)
     fields.pop("form_token", None)
     medication = Medication.objects.select_for_update().get(pk=medication.pk)
+    before = {name: getattr(medication, name) for name in DOSE_FIELDS}
     for name, value in fields.items():
         setattr(medication, name, value)
     medication.full_clean(validate_constraints=False)
     medication.save()
-    # The dose amount or the dates may have changed: refresh what is still to come.
-    generation.doses_regenerate(now=timezone.now(), medication_ids=[medication.pk])
+    if any(getattr(medication, name) != value for name, value in before.items()):
+        # What is still to come follows the new amount or dates; a change of notes or
+        # pharmacy leaves the pending doses (and a Today page open on them) alone.
+        generation.doses_regenerate(now=timezone.now(), medication_ids=[medication.pk])
 
 
 @transaction.atomic

@@ -295,3 +295,35 @@ def test_the_list_and_the_schedule_form_run_a_fixed_number_of_queries(
     assert response.content.decode().count('class="medication"') == count
     with django_assert_num_queries(10):  # as above, with the medication instead of the list
         client.get(url("schedule_create", patient, first.pk))
+
+
+def test_editing_only_the_notes_keeps_the_pending_doses(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    """A Today page open on a dose still records it after someone edits the notes."""
+    from doses.models import Dose
+    from medications.models import Medication
+    from medtrack.rls import system_context
+
+    with system_context("test"):
+        medication = Medication.objects.get(patient=patient)
+        pending = set(
+            Dose.objects.filter(medication=medication, status="pending").values_list(
+                "pk", flat=True
+            )
+        )
+    client.force_login(primary)
+    url = reverse("medications:edit", args=[patient.pk, medication.pk])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data["instructions"] = "With breakfast and dinner"
+    data["start_date"] = form.initial["start_date"].isoformat()
+    client.post(url, data)
+    with system_context("test"):
+        assert Medication.objects.get(pk=medication.pk).instructions == "With breakfast and dinner"
+        after = set(
+            Dose.objects.filter(medication=medication, status="pending").values_list(
+                "pk", flat=True
+            )
+        )
+    assert after == pending
