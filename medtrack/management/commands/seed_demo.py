@@ -22,7 +22,7 @@ from caregivers.models import PatientCaregiver
 from journal.models import DailyLog
 from measurements import services as measurements
 from measurements.kinds import KINDS, Context, Limits, Source, Type
-from measurements.models import Measurement, MeasurementThreshold
+from measurements.models import Measurement
 from medications import services as medications
 from medtrack.rls import WRITERS, acting_as
 from patients import services as patients
@@ -177,7 +177,6 @@ class _Story:
     patient: Patient
     author: User  # the demo user: writes the daily journal
     writers: list[User]  # team members who may record readings (author first)
-    thresholds: dict[str, MeasurementThreshold]
     now: dt.datetime
     rng: random.Random
     readings: list[Measurement] = field(default_factory=list)
@@ -217,7 +216,6 @@ class _Story:
         value = _within(value, kind.limits)
         if secondary is not None:
             secondary = _within(secondary, kind.secondary_limits)
-        threshold = self.thresholds.get(type_)
         self.readings.append(
             Measurement(
                 patient=self.patient,
@@ -230,7 +228,6 @@ class _Story:
                 context=context if context in kind.contexts else "",
                 source=source,
                 recorded_by=by,
-                out_of_range=bool(threshold and threshold.breached(value, secondary)),
                 created_at=min(at + dt.timedelta(minutes=self.rng.randint(0, 15)), self.now),
             )
         )
@@ -621,7 +618,6 @@ class Command(BaseCommand):
 
     def _appointments(self, user: User, patient: Any, story: str) -> None:
         """A few past visits with what came of them, and the next ones to come."""
-        from zoneinfo import ZoneInfo
 
         from appointments import services as appointments
 
@@ -681,7 +677,7 @@ class Command(BaseCommand):
 
     def _medications(self, user: User, patient: Any) -> None:
         loaded = get_patient_for_user(user, patient.pk, Area.MEDICATIONS, Level.WRITE)
-        today = timezone.localdate()
+        today = timezone.now().astimezone(ZoneInfo(loaded.timezone)).date()  # their day
         for spec in _medication_list(today):
             spec = dict(spec)
             schedule, taper = spec.pop("schedule", None), spec.pop("taper", None)
@@ -728,7 +724,6 @@ class Command(BaseCommand):
             patient=loaded,
             author=user,
             writers=_writers(loaded, Area.MEASUREMENTS) or [user],
-            thresholds=thresholds,
             now=timezone.now(),
             rng=random.Random(seed),  # noqa: S311 - demo data, meant to be repeatable
         )
