@@ -349,3 +349,16 @@ def test_the_same_edit_submitted_twice_is_saved_not_a_conflict(
     response = client.post(url, data, follow=True)
     assert "Changes saved." in response.content.decode()
     assert "Someone else changed" not in response.content.decode()
+
+
+def test_it_was_missed_from_the_outcome_page(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    (appointment,) = saved(patient)
+    client.force_login(secondary)
+    url = reverse("appointments:outcome", args=[patient.pk, appointment.pk])
+    assert "It was missed" in client.get(url).content.decode()
+    response = client.post(url, {"status": "missed", "outcome": "Bus strike"}, follow=True)
+    assert "Missed" in response.content.decode()
+    missed = saved(patient)[0]
+    assert (missed.status, missed.outcome) == ("missed", "Bus strike")

@@ -632,3 +632,16 @@ class TestReviewedEdges:
         url = reverse("measurements:delete", args=[patient.pk, reading.pk])
         client.post(url)
         assert "already deleted" in client.post(url, follow=True).content.decode()
+
+
+def test_switching_a_target_off_from_its_form_unflags_the_readings(
+    client: Client, patient: Patient, primary: User
+) -> None:
+    assert [r.out_of_range for r in readings(patient, "blood_pressure")] == [True]
+    client.force_login(primary)
+    url = reverse("measurements:target", args=[patient.pk, "blood_pressure"])
+    form = client.get(url).context["form"]
+    data = {name: str(form[name].value() or "") for name in ("min_value", "max_value")}
+    response = client.post(url, data, follow=True)  # "Flag readings…" left unticked
+    assert "readings are no longer flagged" in response.content.decode()
+    assert [r.out_of_range for r in readings(patient, "blood_pressure")] == [False]

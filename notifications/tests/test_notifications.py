@@ -257,3 +257,21 @@ def test_nobody_is_notified_about_a_deleted_patient(
         Notification.objects.all().delete()  # the fixture's, from before the deletion
     assert services.notify_flagged_readings(now=timezone.now()) == 0  # its 150/95 is flagged
     assert inbox_of(secondary) == []
+
+
+def test_opening_a_reminder_goes_to_the_appointment(
+    client: Client, patient: Patient, secondary: User, time_machine
+) -> None:
+    from appointments.models import Appointment
+
+    with system_context("test"):
+        appointment = Appointment.objects.get(patient=patient)
+    time_machine.move_to(appointment.starts_at - dt.timedelta(minutes=50), tick=False)
+    services.notify_upcoming_appointments(now=timezone.now())
+    (reminder,) = [n for n in inbox_of(secondary) if n.type == "appointment_upcoming"]
+    client.force_login(secondary)
+    assert "Cardiology check-up" in client.get(reverse("notifications:inbox")).content.decode()
+    response = client.post(reverse("notifications:open", args=[reminder.pk]))
+    assert response["Location"] == reverse(
+        "appointments:detail", args=[patient.pk, appointment.pk]
+    )
