@@ -19,6 +19,7 @@ import hypothesis
 import pytest
 from django.utils import timezone
 
+from accounts import tokens
 from accounts.models import User
 from appointments.models import Appointment
 from caregivers import services as caregivers
@@ -31,6 +32,7 @@ from measurements.models import Measurement, MeasurementThreshold
 from medications import services as medications
 from medications.models import Medication
 from medtrack.rls import acting_as, system_context
+from notifications.models import NotificationPreferences
 from patients import services as patients
 from patients.access import Area, get_patient_for_user
 from patients.models import Patient
@@ -126,6 +128,11 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     from notifications.services import notify_flagged_readings
 
     notify_flagged_readings(now=timezone.now())  # the 150/95 above: one per member
+    with acting_as(primary.pk):  # Alice's own rows: choices and a calendar token
+        NotificationPreferences.objects.create(
+            user=primary, quiet_hours_start=dt.time(22), quiet_hours_end=dt.time(7)
+        )
+        tokens.token_create(user=primary, name="Phone calendar", scopes=["calendar:read"])
     return patient
 
 
@@ -267,6 +274,37 @@ def staff(db: None) -> User:
     return User.objects.create_superuser(
         email="admin@example.com", password=PASSWORD, name="Sam Staff"
     )
+
+
+def work_tasks(limit: int = 100) -> list[Any]:
+    """Run the queued background tasks that are due now, as ``manage.py db_worker``
+    does (its own ``Worker.run_task``, without the process loop, which would close
+    the test's connection); the finished task rows, in the order they ran."""
+    from django.db import transaction
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    finished = []
+    for _ in range(limit):
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().order_by("enqueued_at").get_locked()
+            if result is None:
+                return finished
+            result.claim("test")
+        worker.run_task(result)
+        result.refresh_from_db()
+        finished.append(result)
+    raise AssertionError(f"more than {limit} tasks: one keeps queueing itself?")
 
 
 # -- Browser (pytest-playwright with Debian's Chromium) ---------------------------

@@ -36,8 +36,8 @@ AREAS = {
 }
 
 
-#: History tables that are not the patient's story: a person's own notifications.
-NOT_ACTIVITY = {"notifications_notificationevent"}
+#: History tables that are not the patient's story: a person's own notifications and choices.
+NOT_ACTIVITY = {"notifications_notificationevent", "notifications_notificationpreferencesevent"}
 
 
 def event_models() -> list[type[Event]]:

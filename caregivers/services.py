@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +30,9 @@ from caregivers.models import (
 )
 from medtrack.db import constraint_name
 from medtrack.rls import system_context
-from patients.access import Area, Level, require
+from notifications.models import Type
+from notifications.services import notify
+from patients.access import Area, Level, level_for, require
 from patients.models import Patient
 
 #: Areas a primary may narrow for a member (DESIGN.md §B.8); values only lower the role's level.
@@ -129,7 +132,30 @@ def invitation_create(
             ) from None
         raise
     transaction.on_commit(lambda: emails.send_invitation(invitation, token, patient, actor))
+    _tell_invited(invitation, patient, actor)
     return invitation
+
+
+def _tell_invited(invitation: CaregiverInvitation, patient: Patient, actor: User) -> None:
+    """Someone invited who already has an account also hears in the app. Not yet
+    on the team: the note names the patient's first name only, and the link with
+    its secret stays in the e-mail."""
+    invited = User.objects.filter(email__iexact=invitation.email, is_active=True)
+    notify(
+        invited.values_list("pk", flat=True),
+        type=Type.CAREGIVER_INVITED,
+        key=f"caregiver_invited:{invitation.pk}:{invitation.sent_at:%Y%m%dT%H%M%S}",
+        title=lambda: (
+            _("%(inviter)s invited you to help care for %(name)s")
+            % {"inviter": actor.name, "name": patient.first_name}
+        ),
+        body=lambda: (
+            _("Open the link in the e-mail sent to %(email)s to accept or decline.")
+            % {"email": invitation.email}
+        ),
+        data={"first_name": patient.first_name},
+        now=invitation.sent_at,
+    )
 
 
 @transaction.atomic
@@ -176,6 +202,7 @@ def _resend(
         ) from None
     invitation.refresh_from_db()
     transaction.on_commit(lambda: emails.send_invitation(invitation, token, patient, actor))
+    _tell_invited(invitation, patient, actor)
 
 
 @transaction.atomic
@@ -257,7 +284,33 @@ def invitation_accept(*, token: str, user: User, now: dt.datetime | None = None)
         CaregiverInvitation.objects.filter(pk=invitation.pk).update(
             status=InvitationStatus.ACCEPTED, accepted_by=user, accepted_at=now, updated_at=now
         )
+        _tell_managers(invitation, user, now)
         return invitation.patient
+
+
+def _tell_managers(invitation: CaregiverInvitation, newcomer: User, now: dt.datetime) -> None:
+    """ "Ana joined Rosa's care team" to those who manage the team."""
+    patient = invitation.patient
+    members = PatientCaregiver.objects.filter(patient=patient, is_active=True).exclude(
+        caregiver=newcomer
+    )
+    notify(
+        [
+            member.caregiver_id
+            for member in members
+            if level_for(member.role, member.permissions, Area.CAREGIVERS) >= Level.MANAGE
+        ],
+        type=Type.CAREGIVER_JOINED,
+        key=f"caregiver_joined:{invitation.pk}",
+        title=lambda: (
+            _("%(person)s joined the care team of %(name)s")
+            % {"person": newcomer.name, "name": patient.name}
+        ),
+        body=lambda: _("Their role: %(role)s.") % {"role": invitation.get_role_display()},
+        url=reverse("caregivers:team", args=[patient.pk]),
+        patient=patient,
+        now=now,
+    )
 
 
 def invitation_decline(*, token: str, user: User, now: dt.datetime | None = None) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger("medtrack.jobs")
 
@@ -27,40 +28,13 @@ class Job:
     run: Callable[[dt.datetime], str]
 
 
-def _generate_doses(now: dt.datetime) -> str:
-    from doses.generation import doses_generate
+def _counting(function: str, what: str) -> Callable[[dt.datetime], str]:
+    """A job that calls ``function(now=now)`` and says how many ``what`` it did."""
 
-    return f"{doses_generate(now=now)} dose(s) created"
+    def run(now: dt.datetime) -> str:
+        return f"{import_string(function)(now=now)} {what}"
 
-
-def _sweep_missed_doses(now: dt.datetime) -> str:
-    from doses.services import doses_sweep_missed
-
-    return f"{doses_sweep_missed(now=now)} dose(s) marked missed"
-
-
-def _notify_missed_doses(now: dt.datetime) -> str:
-    from notifications.services import notify_missed_doses
-
-    return f"{notify_missed_doses(now=now)} notification(s)"
-
-
-def _notify_flagged_readings(now: dt.datetime) -> str:
-    from notifications.services import notify_flagged_readings
-
-    return f"{notify_flagged_readings(now=now)} notification(s)"
-
-
-def _notify_upcoming_appointments(now: dt.datetime) -> str:
-    from notifications.services import notify_upcoming_appointments
-
-    return f"{notify_upcoming_appointments(now=now)} notification(s)"
-
-
-def _expire_invitations(now: dt.datetime) -> str:
-    from caregivers.services import invitations_expire
-
-    return f"{invitations_expire(now=now)} invitation(s) expired"
+    return run
 
 
 def _purge_deleted_patients(now: dt.datetime) -> str:
@@ -69,14 +43,53 @@ def _purge_deleted_patients(now: dt.datetime) -> str:
     return f"{len(patients_purge(now=now))} patient(s) purged"
 
 
+def _clear_expired_sessions(now: dt.datetime) -> str:
+    from django.contrib.sessions.models import Session
+
+    deleted, _by_model = Session.objects.filter(expire_date__lt=now).delete()
+    return f"{deleted} session(s) cleared"
+
+
+def _prune_finished_tasks(now: dt.datetime) -> str:
+    from django_tasks_db.models import DBTaskResult
+
+    old = DBTaskResult.objects.finished().filter(finished_at__lt=now - TASKS_KEPT)
+    deleted, _by_model = old.delete()
+    return f"{deleted} finished task(s) pruned"
+
+
+#: Finished (and failed) background tasks stay this long for the admin to see.
+TASKS_KEPT = dt.timedelta(days=30)
+
+_NOTIFIED = "notification(s)"
+
 #: In the order they run: doses exist before the sweep looks at them.
 JOBS = [
-    Job("generate_doses", _generate_doses),
-    Job("sweep_missed_doses", _sweep_missed_doses),
-    Job("notify_missed_doses", _notify_missed_doses),
-    Job("notify_flagged_readings", _notify_flagged_readings),
-    Job("notify_upcoming_appointments", _notify_upcoming_appointments),
-    Job("expire_invitations", _expire_invitations),
+    Job("generate_doses", _counting("doses.generation.doses_generate", "dose(s) created")),
+    Job(
+        "sweep_missed_doses",
+        _counting("doses.services.doses_sweep_missed", "dose(s) marked missed"),
+    ),
+    Job("notify_due_doses", _counting("notifications.services.notify_due_doses", _NOTIFIED)),
+    Job(
+        "notify_missed_doses",
+        _counting("notifications.services.notify_missed_doses", _NOTIFIED),
+    ),
+    Job(
+        "notify_flagged_readings",
+        _counting("notifications.services.notify_flagged_readings", _NOTIFIED),
+    ),
+    Job(
+        "notify_upcoming_appointments",
+        _counting("notifications.services.notify_upcoming_appointments", _NOTIFIED),
+    ),
+    Job("notify_refill_low", _counting("notifications.services.notify_refill_low", _NOTIFIED)),
+    Job(
+        "expire_invitations",
+        _counting("caregivers.services.invitations_expire", "invitation(s) expired"),
+    ),
+    Job("clear_expired_sessions", _clear_expired_sessions),
+    Job("prune_finished_tasks", _prune_finished_tasks),
     Job("purge_deleted_patients", _purge_deleted_patients),
 ]
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,13 @@ elif _MAIL_BACKEND == "smtp":
     }
 else:
     raise ImproperlyConfigured(f"MAIL_BACKEND={_MAIL_BACKEND!r}: use file, console or smtp.")
+
+# -- Background tasks -----------------------------------------------------------
+# E-mail goes through django.tasks; the queue is a table in our database and
+# `manage.py db_worker` runs it (DESIGN.md §A "Jobs", STACK.md "Tasks").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: A notification e-mail that fails is tried again after these many minutes.
+EMAIL_RETRY_MINUTES = [1, 5, 30, 120]
 
 # -- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from medtrack import fields
@@ -79,3 +83,106 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} → {self.user_id}"
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the app")
+    EMAIL = "email", _("By e-mail")
+
+
+#: What each type does for someone who has not changed their preferences. The
+#: invitation e-mail itself goes out when someone is invited, so the in-app note
+#: does not repeat it; the dose-due nudge is opt-in (it would come every dose).
+DEFAULT_CHANNELS: dict[str, frozenset[str]] = {
+    Type.DOSE_DUE: frozenset(),
+    Type.DOSE_MISSED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.REFILL_LOW: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.APPOINTMENT_UPCOMING: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.MEASUREMENT_OUT_OF_RANGE: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.CAREGIVER_INVITED: frozenset({Channel.IN_APP}),
+    Type.CAREGIVER_JOINED: frozenset({Channel.IN_APP}),
+    Type.FILE_SHARED: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.EXPORT_READY: frozenset({Channel.IN_APP}),
+    Type.SYSTEM: frozenset({Channel.IN_APP, Channel.EMAIL}),
+}
+
+#: Types a person chooses channels for (``system`` messages always come).
+CHOOSABLE = [t for t in Type if t != Type.SYSTEM]
+
+
+@pghistory.track()
+class NotificationPreferences(models.Model):
+    """How one person wants to hear about each type (DESIGN.md §B.9). No row means
+    the defaults (``DEFAULT_CHANNELS``); ``channels`` holds only the types changed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.DB_CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
+    )
+    email_enabled = fields.BooleanField(_("send e-mail"), default=True, db_default=True)
+    #: {"dose_due": ["in_app"], "refill_low": []}: the chosen channels of changed types.
+    channels = fields.JSONField(_("channels per type"), default=dict, db_default={}, blank=True)
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    updated_at = fields.updated_at(verbose_name=_("updated"))
+
+    class Meta:
+        db_table = "notification_preferences"
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | Q(
+                    quiet_hours_start__isnull=False,
+                    quiet_hours_end__isnull=False,
+                    quiet_hours_start__lt=F("quiet_hours_end"),
+                )
+                | Q(
+                    quiet_hours_start__isnull=False,
+                    quiet_hours_end__isnull=False,
+                    quiet_hours_start__gt=F("quiet_hours_end"),
+                ),
+                name="notification_preferences_quiet_hours_check",
+            ),
+            models.CheckConstraint(
+                condition=Exact(
+                    Func(F("channels"), function="jsonb_typeof", output_field=models.TextField()),
+                    Value("object"),
+                ),
+                name="notification_preferences_channels_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"
+
+    def channels_for(self, type: str) -> frozenset[str]:
+        chosen = self.channels.get(type) if type != Type.SYSTEM else None
+        found = DEFAULT_CHANNELS[type] if chosen is None else frozenset(chosen)
+        return found if self.email_enabled else found - {Channel.EMAIL}
+
+    def quiet_until(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+        """When the quiet hours around ``now`` end, or None outside them. The hours
+        are wall-clock times in the person's zone, on DST days too (an end time the
+        clocks skip is moved forward by the gap: 02:30 → 03:30)."""
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        if start is None or end is None:
+            return None
+        local = now.astimezone(zone)
+        clock = local.time().replace(tzinfo=None)
+        if start < end:
+            inside, day = start <= clock < end, local.date()
+        else:  # over midnight, e.g. 22:00–07:00
+            inside = clock >= start or clock < end
+            day = local.date() + dt.timedelta(days=1) if clock >= start else local.date()
+        if not inside:
+            return None
+        return dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC)
+
+
+#: Preferences for someone without a row: the defaults.
+DEFAULT_PREFERENCES = NotificationPreferences(email_enabled=True, channels={})

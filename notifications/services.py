@@ -10,28 +10,47 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import models
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User, UserSettings
+from appointments.models import REMINDER_CHOICES, Appointment
+from appointments.models import Status as AppointmentStatus
 from caregivers.models import PatientCaregiver
 from doses.models import Dose, DoseStatus
 from doses.services import missed_after
 from measurements.kinds import KINDS
 from measurements.models import Measurement
 from measurements.selectors import format_reading
+from medications.models import Medication
+from medications.models import Status as MedicationStatus
 from medtrack.rls import system_context
-from notifications.models import Notification, Type
+from medtrack.templatetags.medtrack import amount
+from notifications.models import (
+    DEFAULT_PREFERENCES,
+    URGENT,
+    Channel,
+    Notification,
+    NotificationPreferences,
+    Type,
+)
 from patients.access import Area, Level, level_for
+from patients.models import Patient
 
 #: How far back the producers look: a runner that was down this long catches up.
 CATCH_UP = dt.timedelta(hours=48)
+#: A dose-due nudge later than this would be noise: the dose is then overdue.
+DUE_WINDOW = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -76,10 +95,65 @@ def recipients(patient_ids: Iterable[uuid.UUID], area: Area) -> dict[uuid.UUID, 
     return found
 
 
-def _create(rows: list[Notification]) -> int:
-    """Insert, skipping any (user, event) already notified; how many were new. The
-    unique key decides under a race (``ON CONFLICT DO NOTHING``); the count is
-    for the job's summary line."""
+def deliver(rows: list[Notification], *, now: dt.datetime) -> int:
+    """Create each notification its recipient wants (at most once per person and
+    event) and queue the e-mails; how many were new. The recipient's preferences
+    decide: no channel, nothing is kept; e-mail only, it arrives already read."""
+    if not rows:
+        return 0
+    people = _people({row.user_id for row in rows})
+    kept = []
+    for row in rows:
+        person = people.get(row.user_id)
+        if person is None or not person.is_active:
+            continue
+        channels = preferences_of(person).channels_for(row.type)
+        if not channels:
+            continue
+        if Channel.IN_APP not in channels:
+            row.read_at = now
+        kept.append(row)
+    new = _create(kept)
+    from notifications.tasks import send_notification_email
+
+    for row in new:
+        person = people[row.user_id]
+        if person.email and Channel.EMAIL in preferences_of(person).channels_for(row.type):
+            send_at = email_time(person, row.type, now)
+            send_notification_email.using(run_after=send_at).enqueue(str(row.pk))
+    return len(new)
+
+
+def _people(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, User]:
+    found = User.objects.filter(pk__in=user_ids).select_related(
+        "settings", "notification_preferences"
+    )
+    return {user.pk: user for user in found}
+
+
+def preferences_of(user: User) -> NotificationPreferences:
+    return getattr(user, "notification_preferences", None) or DEFAULT_PREFERENCES
+
+
+def user_zone(user: User) -> ZoneInfo:
+    prefs: UserSettings | None = getattr(user, "settings", None)
+    return ZoneInfo(prefs.timezone if prefs else settings.TIME_ZONE)
+
+
+def email_time(user: User, type: str, now: dt.datetime) -> dt.datetime | None:
+    """When an e-mail of ``type`` may go to ``user``: None for now, or the end of
+    their quiet hours. Urgent types ignore quiet hours (DESIGN.md §B.9)."""
+    if type in URGENT:
+        return None
+    return preferences_of(user).quiet_until(now, user_zone(user))
+
+
+def _create(rows: list[Notification]) -> list[Notification]:
+    """Insert, skipping any (user, event) already notified; the new ones. The
+    unique key decides under a race (``ON CONFLICT DO NOTHING``: a row that lost
+    is not in the table, and its e-mail task finds nothing to send)."""
+    if not rows:
+        return []
     done = set(
         Notification.objects.filter(
             user_id__in={row.user_id for row in rows},
@@ -88,80 +162,227 @@ def _create(rows: list[Notification]) -> int:
     )
     new = [row for row in rows if (row.user_id, row.dedupe_key) not in done]
     Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-    return len(new)
+    return new
+
+
+def _fan_out[T: models.Model](
+    items: Iterable[T],
+    area: Area,
+    make: Callable[[T, Recipient], Notification],
+    *,
+    now: dt.datetime,
+) -> int:
+    """One notification per item and team member who may see ``area``, written in
+    the member's language; ``make`` fills in the event, this the recipient."""
+    items = list(items)
+    teams = recipients({item.patient_id for item in items}, area)  # type: ignore[attr-defined]
+    rows = []
+    for item in items:
+        for person in teams.get(item.patient_id, []):  # type: ignore[attr-defined]
+            with translation.override(person.language):
+                row = make(item, person)
+            row.user_id = person.user_id
+            row.patient_id = item.patient_id  # type: ignore[attr-defined]
+            row.created_at = now
+            rows.append(row)
+    return deliver(rows, now=now)
+
+
+def local_when(value: dt.datetime, zone: ZoneInfo) -> str:
+    """ "Wed 25 Nov, 20:00" on the patient's clock, in the active language."""
+    return date_format(value.astimezone(zone), "D j M, H:i")
+
+
+def day_and_time(value: dt.datetime, zone: ZoneInfo) -> dict[str, str]:
+    """{"day": "Wed 25 Nov", "time": "20:00"} on the patient's clock."""
+    local = value.astimezone(zone)
+    return {"day": date_format(local, "D j M"), "time": date_format(local, "H:i")}
+
+
+def notify_due_doses(*, now: dt.datetime) -> int:
+    """ "Time for Metformin" when a scheduled dose comes due (for those who asked)."""
+    with system_context("notify due doses"):
+        doses = Dose.objects.filter(
+            status=DoseStatus.PENDING,
+            medication__is_prn=False,
+            scheduled_for__gt=now - DUE_WINDOW,
+            scheduled_for__lte=now,
+        ).select_related("medication", "patient")
+
+        def make(dose: Dose, person: Recipient) -> Notification:
+            assert dose.scheduled_for is not None
+            return Notification(
+                type=Type.DOSE_DUE,
+                title=_("Time for %(medication)s (%(name)s)")
+                % {"medication": dose.medication.name, "name": dose.patient.name},
+                body=_("Due at %(time)s.") % day_and_time(dose.scheduled_for, dose.patient.zone),
+                url=reverse("doses:today", args=[dose.patient_id]),
+                data={"dose_id": str(dose.pk), "at": dose.scheduled_for.isoformat()},
+                dedupe_key=f"dose_due:{dose.pk}",
+            )
+
+        return _fan_out(doses, Area.DOSES, make, now=now)
 
 
 def notify_missed_doses(*, now: dt.datetime) -> int:
-    """ "Metformin was not given at 08:00" to the team of each dose marked missed."""
+    """ "Metformin was not given at 20:00" to the team of each dose marked missed."""
     with system_context("notify missed doses"):
-        doses = list(
-            Dose.objects.filter(
-                status=DoseStatus.MISSED,
-                scheduled_for__gte=now - missed_after() - CATCH_UP,
-                scheduled_for__lt=now,
-            ).select_related("medication", "patient")
-        )
-        teams = recipients({d.patient_id for d in doses}, Area.DOSES)
-        rows = []
-        for dose in doses:
+        doses = Dose.objects.filter(
+            status=DoseStatus.MISSED,
+            scheduled_for__gte=now - missed_after() - CATCH_UP,
+            scheduled_for__lt=now,
+        ).select_related("medication", "patient")
+
+        def make(dose: Dose, person: Recipient) -> Notification:
             assert dose.scheduled_for is not None
-            local = dose.scheduled_for.astimezone(ZoneInfo(dose.patient.timezone))
-            url = reverse("doses:today", args=[dose.patient_id])
-            for person in teams.get(dose.patient_id, []):
-                with translation.override(person.language):
-                    rows.append(
-                        Notification(
-                            user_id=person.user_id,
-                            patient_id=dose.patient_id,
-                            type=Type.DOSE_MISSED,
-                            title=_("%(medication)s was not given to %(name)s")
-                            % {"medication": dose.medication.name, "name": dose.patient.name},
-                            body=_("The %(time)s dose of %(day)s was not recorded.")
-                            % {"time": local.strftime("%H:%M"), "day": local.date().isoformat()},
-                            url=url,
-                            data={"dose_id": str(dose.pk)},
-                            dedupe_key=f"dose_missed:{dose.pk}",
-                            created_at=now,
-                        )
-                    )
-        return _create(rows)
+            return Notification(
+                type=Type.DOSE_MISSED,
+                title=_("%(medication)s was not given to %(name)s")
+                % {"medication": dose.medication.name, "name": dose.patient.name},
+                body=_("The %(time)s dose on %(day)s was not recorded.")
+                % day_and_time(dose.scheduled_for, dose.patient.zone),
+                url=reverse("doses:today", args=[dose.patient_id]),
+                data={"dose_id": str(dose.pk), "at": dose.scheduled_for.isoformat()},
+                dedupe_key=f"dose_missed:{dose.pk}",
+            )
+
+        return _fan_out(doses, Area.DOSES, make, now=now)
 
 
 def notify_flagged_readings(*, now: dt.datetime) -> int:
     """Each reading outside its target, to each member who may see readings."""
     with system_context("notify flagged readings"):
-        readings = list(
-            Measurement.objects.filter(
-                out_of_range=True, measured_at__gte=now - CATCH_UP, measured_at__lte=now
-            ).select_related("patient")
-        )
-        teams = recipients({r.patient_id for r in readings}, Area.MEASUREMENTS)
-        rows = []
-        for reading in readings:
+        readings = Measurement.objects.filter(
+            out_of_range=True, measured_at__gte=now - CATCH_UP, measured_at__lte=now
+        ).select_related("patient")
+
+        def make(reading: Measurement, person: Recipient) -> Notification:
             kind = KINDS[reading.type]
-            url = reverse("measurements:trend", args=[reading.patient_id, reading.type])
-            local = reading.measured_at.astimezone(ZoneInfo(reading.patient.timezone))
-            for person in teams.get(reading.patient_id, []):
-                with translation.override(person.language):
-                    rows.append(
-                        Notification(
-                            user_id=person.user_id,
-                            patient_id=reading.patient_id,
-                            type=Type.MEASUREMENT_OUT_OF_RANGE,
-                            title=_("%(name)s: %(what)s outside the target")
-                            % {"name": reading.patient.name, "what": kind.label.lower()},
-                            body=_("%(value)s at %(time)s.")
-                            % {
-                                "value": format_reading(reading, kind.unit_for(person.units)),
-                                "time": local.strftime("%H:%M"),
-                            },
-                            url=url,
-                            data={"measurement_id": str(reading.pk)},
-                            dedupe_key=f"measurement_out_of_range:{reading.pk}",
-                            created_at=now,
-                        )
+            return Notification(
+                type=Type.MEASUREMENT_OUT_OF_RANGE,
+                title=_("%(name)s: %(what)s outside the target")
+                % {"name": reading.patient.name, "what": kind.label.lower()},
+                body=_("%(value)s at %(time)s on %(day)s.")
+                % {
+                    "value": format_reading(reading, kind.unit_for(person.units)),
+                    **day_and_time(reading.measured_at, reading.patient.zone),
+                },
+                url=reverse("measurements:trend", args=[reading.patient_id, reading.type]),
+                data={"measurement_id": str(reading.pk), "at": reading.measured_at.isoformat()},
+                dedupe_key=f"measurement_out_of_range:{reading.pk}",
+            )
+
+        return _fan_out(readings, Area.MEASUREMENTS, make, now=now)
+
+
+def notify_refill_low(*, now: dt.datetime) -> int:
+    """Each active medication whose stock reached its refill level, once per level
+    reached: a refill (an edit of the medication) that still leaves it low tells again."""
+    with system_context("notify refill low"):
+        medications = Medication.objects.filter(
+            status=MedicationStatus.ACTIVE,
+            quantity_on_hand__isnull=False,
+            refill_threshold__isnull=False,
+            quantity_on_hand__lte=F("refill_threshold"),
+        ).select_related("patient")
+
+        def make(medication: Medication, person: Recipient) -> Notification:
+            return Notification(
+                type=Type.REFILL_LOW,
+                title=_("%(medication)s for %(name)s is running low")
+                % {"medication": medication.name, "name": medication.patient.name},
+                body=_("%(left)s left; time to refill.")
+                % {"left": amount(medication.quantity_on_hand)},
+                url=reverse("medications:detail", args=[medication.patient_id, medication.pk]),
+                data={"medication_id": str(medication.pk)},
+                dedupe_key=f"refill_low:{medication.pk}:{medication.updated_at.isoformat()}",
+            )
+
+        return _fan_out(medications, Area.MEDICATIONS, make, now=now)
+
+
+def notify_upcoming_appointments(*, now: dt.datetime) -> int:
+    """Each reminder an appointment asks for ("1 day before", "1 hour before"), once it
+    is due, to each member who may see appointments. A moved appointment reminds
+    again; when several are due at once (a late runner, a late booking) only the
+    nearest is sent, and none due more than ``CATCH_UP`` ago."""
+    with system_context("notify upcoming appointments"):
+        longest = max(m for m, _label in REMINDER_CHOICES)
+        due = []
+        for appointment in Appointment.objects.filter(
+            status=AppointmentStatus.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lte=now + dt.timedelta(minutes=longest),
+        ).select_related("patient"):
+            offsets = sorted(
+                minutes
+                for minutes in appointment.reminder_minutes
+                if now - CATCH_UP < appointment.starts_at - dt.timedelta(minutes=minutes) <= now
+            )
+            if offsets:
+                appointment.reminder = offsets[0]  # type: ignore[attr-defined]
+                due.append(appointment)
+
+        def make(appointment: Appointment, person: Recipient) -> Notification:
+            start = appointment.starts_at
+            minutes = appointment.reminder  # type: ignore[attr-defined]
+            place = f", {appointment.location}" if appointment.location else ""
+            return Notification(
+                type=Type.APPOINTMENT_UPCOMING,
+                title=_("%(name)s: %(title)s")
+                % {"name": appointment.patient.name, "title": appointment.title},
+                body=_("%(day)s at %(time)s%(place)s.")
+                % {**day_and_time(start, appointment.patient.zone), "place": place},
+                url=reverse("appointments:detail", args=[appointment.patient_id, appointment.pk]),
+                data={
+                    "appointment_id": str(appointment.pk),
+                    "minutes": minutes,
+                    "at": start.isoformat(),
+                },
+                dedupe_key=(
+                    f"appointment_upcoming:{appointment.pk}:{minutes}:{start:%Y%m%dT%H%M}"
+                ),
+            )
+
+        return _fan_out(due, Area.APPOINTMENTS, make, now=now)
+
+
+def notify(
+    users: Iterable[uuid.UUID],
+    *,
+    type: Type,
+    key: str,
+    title: Callable[[], str],
+    body: Callable[[], str] = str,
+    url: str = "",
+    patient: Patient | None = None,
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Notify these people of one event that happened (someone joined, a file was
+    shared, an export is ready): ``title``/``body`` are called in each person's
+    language. Runs in system context: the recipients' rows are not the actor's."""
+    now = now or timezone.now()
+    with system_context(f"notify {type}"):
+        people = _people(set(users))
+        rows = []
+        for person in people.values():
+            prefs: UserSettings | None = getattr(person, "settings", None)
+            with translation.override(prefs.language if prefs else settings.LANGUAGE_CODE):
+                rows.append(
+                    Notification(
+                        user_id=person.pk,
+                        patient=patient,
+                        type=type,
+                        title=title(),
+                        body=body(),
+                        url=url,
+                        data=data or {},
+                        dedupe_key=key,
+                        created_at=now,
                     )
-        return _create(rows)
+                )
+        return deliver(rows, now=now)
 
 
 def unread_count(user: User) -> int:
@@ -176,56 +397,22 @@ def mark_read(*, user: User, notification_id: uuid.UUID | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
-def notify_upcoming_appointments(*, now: dt.datetime) -> int:
-    """Each reminder an appointment asks for ("1 day before", "1 hour before"), once it
-    is due, to each member who may see appointments. A moved appointment reminds
-    again; reminders due more than ``CATCH_UP`` ago are not sent late."""
-    from appointments.models import REMINDER_CHOICES, Appointment, Status
-
-    with system_context("notify upcoming appointments"):
-        longest = max(m for m, _label in REMINDER_CHOICES)
-        appointments = list(
-            Appointment.objects.filter(
-                status=Status.SCHEDULED,
-                starts_at__gt=now,
-                starts_at__lte=now + dt.timedelta(minutes=longest),
-            ).select_related("patient")
-        )
-        teams = recipients({a.patient_id for a in appointments}, Area.APPOINTMENTS)
-        rows = []
-        for appointment in appointments:
-            local = appointment.starts_at.astimezone(ZoneInfo(appointment.patient.timezone))
-            url = reverse("appointments:detail", args=[appointment.patient_id, appointment.pk])
-            due = [
-                minutes
-                for minutes in appointment.reminder_minutes
-                if now - CATCH_UP < appointment.starts_at - dt.timedelta(minutes=minutes) <= now
-            ]
-            # Several due at once (a late runner, a late booking): only the nearest one.
-            for minutes in sorted(due)[:1]:
-                start = appointment.starts_at.strftime("%Y%m%dT%H%M")
-                key = f"appointment_upcoming:{appointment.pk}:{minutes}:{start}"
-                for person in teams.get(appointment.patient_id, []):
-                    with translation.override(person.language):
-                        rows.append(
-                            Notification(
-                                user_id=person.user_id,
-                                patient_id=appointment.patient_id,
-                                type=Type.APPOINTMENT_UPCOMING,
-                                title=_("%(name)s: %(title)s")
-                                % {"name": appointment.patient.name, "title": appointment.title},
-                                body=_("%(day)s at %(time)s%(place)s.")
-                                % {
-                                    "day": local.date().isoformat(),
-                                    "time": local.strftime("%H:%M"),
-                                    "place": f", {appointment.location}"
-                                    if appointment.location
-                                    else "",
-                                },
-                                url=url,
-                                data={"appointment_id": str(appointment.pk), "minutes": minutes},
-                                dedupe_key=key,
-                                created_at=now,
-                            )
-                        )
-        return _create(rows)
+def preferences_save(
+    *,
+    user: User,
+    email_enabled: bool,
+    channels: dict[str, list[str]],
+    quiet_hours: tuple[dt.time | None, dt.time | None],
+) -> NotificationPreferences:
+    """Store ``user``'s choices (their own row; saving twice is saving once)."""
+    start, end = quiet_hours
+    preferences, _created = NotificationPreferences.objects.update_or_create(
+        user=user,
+        defaults={
+            "email_enabled": email_enabled,
+            "channels": channels,
+            "quiet_hours_start": start,
+            "quiet_hours_end": end,
+        },
+    )
+    return preferences

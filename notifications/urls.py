@@ -8,6 +8,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("notifications/", views.inbox, name="inbox"),
+    path("notifications/preferences/", views.preferences, name="preferences"),
     path("notifications/read-all/", views.read_all, name="read_all"),
     path("notifications/<uuid:notification_id>/open/", views.open_one, name="open"),
 ]

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from medtrack import keyset
 from medtrack.types import AuthenticatedHttpRequest
 from notifications import services
-from notifications.models import Notification
+from notifications.forms import PreferencesForm
+from notifications.models import DEFAULT_PREFERENCES, Notification, NotificationPreferences
 
 PAGE = 30
 
@@ -45,3 +48,23 @@ def open_one(request: AuthenticatedHttpRequest, notification_id: uuid.UUID) -> H
 def read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.mark_read(user=request.user)
     return redirect("notifications:inbox")
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Which types come in the app and by e-mail, and quiet hours for e-mail."""
+    current = (
+        NotificationPreferences.objects.filter(user=request.user).first() or DEFAULT_PREFERENCES
+    )
+    form = PreferencesForm(request.POST or None, preferences=current)
+    if request.method == "POST" and form.is_valid():
+        services.preferences_save(
+            user=request.user,
+            email_enabled=form.cleaned_data["email_enabled"],
+            channels=form.channels(),
+            quiet_hours=form.quiet_hours,
+        )
+        messages.success(request, _("Your notification choices were saved."))
+        return redirect("notifications:preferences")
+    zone = services.user_zone(request.user)
+    return render(request, "notifications/preferences.html", {"form": form, "zone": zone})

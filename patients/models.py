@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pghistory
 from django.conf import settings
@@ -100,6 +101,16 @@ class Patient(models.Model):
             - self.dob.year
             - ((today.month, today.day) < (self.dob.month, self.dob.day))
         )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone every time of this patient is shown and scheduled in."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def first_name(self) -> str:
+        """What an e-mail may say about the patient (e-mail is not a private channel)."""
+        return self.name.split()[0] if self.name.split() else ""
 
     @property
     def contact(self) -> dict[str, Any]:

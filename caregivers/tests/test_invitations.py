@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from caregivers.models import CaregiverInvitation, PatientCaregiver
 from conftest import PASSWORD, make_user
-from medtrack.rls import system_context
+from medtrack.rls import acting_as, system_context
+from notifications.models import Notification
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +245,33 @@ def test_an_invitation_to_a_deleted_patient_cannot_be_accepted(
     client.force_login(dan)
     client.post(link + "accept/")
     assert membership(patient, dan) is None
+
+
+def in_app(user: User, type: str) -> list[Notification]:
+    with acting_as(user.pk):
+        return list(Notification.objects.filter(type=type))
+
+
+def test_someone_invited_who_has_an_account_also_hears_in_the_app(
+    invite, patient: Patient
+) -> None:
+    dora = make_user("Dora@example.com", "Dora Later")
+    invite("dora@example.com")
+    (invited,) = in_app(dora, "caregiver_invited")
+    assert invited.title == "Alice Primary invited you to help care for Rosa"
+    assert invited.patient_id is None  # not on the team (yet): no patient link, no secret link
+    assert "dora@example.com" in invited.body
+
+
+def test_the_team_managers_hear_when_someone_joins(
+    client: Client, invite, patient: Patient, primary: User, secondary: User
+) -> None:
+    link = invite(role="viewer")
+    dan = make_user("dan@example.com", "Dan Newcomer")
+    client.force_login(dan)
+    client.post(link + "accept/")
+    (joined,) = in_app(primary, "caregiver_joined")
+    assert joined.title == "Dan Newcomer joined the care team of Rosa Primary"
+    assert joined.body == "Their role: Viewer."
+    assert joined.url == reverse("caregivers:team", args=[patient.pk])
+    assert in_app(secondary, "caregiver_joined") == []  # a secondary does not manage the team

@@ -36,6 +36,24 @@ def patient_scoped_tables() -> set[str]:
     return {"patients"} | {name for (name,) in found}
 
 
+def personal_tables() -> set[str]:
+    """Tables of one person's own rows under row level security: a ``user_id``
+    column and no ``patient_id`` (preferences, API tokens, their history)."""
+    found = rows(
+        """
+        SELECT c.relname FROM pg_class c
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'user_id' AND NOT a.attisdropped
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+          AND c.relrowsecurity
+          AND NOT EXISTS (
+            SELECT 1 FROM pg_attribute p
+            WHERE p.attrelid = c.oid AND p.attname = 'patient_id' AND NOT p.attisdropped
+          )
+        """
+    )
+    return {name for (name,) in found}
+
+
 def patient_column(table: str) -> str:
     """The column naming the patient a row belongs to."""
     if table == "patients":

@@ -15,7 +15,13 @@ from psycopg import sql
 from accounts.models import User
 from caregivers.models import PatientCaregiver
 from medtrack.rls import acting_as, system_context
-from medtrack.tests.dbwalk import history_tables, patient_column, patient_scoped_tables, rows
+from medtrack.tests.dbwalk import (
+    history_tables,
+    patient_column,
+    patient_scoped_tables,
+    personal_tables,
+    rows,
+)
 from patients.models import Patient
 
 pytestmark = [pytest.mark.db_behaviour, pytest.mark.django_db]
@@ -35,7 +41,7 @@ def count(table: str, patient: Patient | None = None) -> int:
 
 
 def tables() -> list[str]:
-    return sorted((patient_scoped_tables() | history_tables()) - {UNREADABLE})
+    return sorted((patient_scoped_tables() | history_tables()) - {UNREADABLE} - personal_tables())
 
 
 def counts_as(user_id: uuid.UUID | None, patient: Patient | None) -> dict[str, int]:
@@ -65,6 +71,29 @@ def test_the_team_sees_its_patient(
         seen = counts_as(member.pk, patient)
         assert seen["patients"] == 1
         assert seen["patient_caregivers"] == 3
+
+
+def test_personal_tables_show_each_person_only_their_own(
+    patient: Patient, primary: User, stranger: User
+) -> None:
+    def own_rows(user_id: uuid.UUID | None) -> dict[str, int]:
+        found = {}
+        for table in personal_tables():
+            query = sql.SQL("SELECT count(*) FROM {} WHERE user_id = %s").format(
+                sql.Identifier(table)
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(query.as_string(cursor.connection), [primary.pk])
+                found[table] = cursor.fetchone()[0]
+        return found
+
+    assert {"api_tokens", "notification_preferences"} <= personal_tables()
+    with system_context("test"):
+        assert 0 not in own_rows(None).values()  # the fixture gives Alice a row in each
+    with acting_as(primary.pk):
+        assert 0 not in own_rows(primary.pk).values()
+    with acting_as(stranger.pk):
+        assert set(own_rows(stranger.pk).values()) == {0}
 
 
 def test_without_a_user_id_nothing_is_visible(patient: Patient, other_patient: Patient) -> None:

@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from accounts.models import User
 from caregivers.models import PatientCaregiver
@@ -55,7 +56,7 @@ def test_a_missed_dose_reaches_the_team_once_naming_the_medication_and_time(
     titles = {(n.title, n.body) for n in missed}
     assert (
         "Metformin was not given to Rosa Primary",
-        "The 20:00 dose of 2026-11-25 was not recorded.",
+        "The 20:00 dose on Wed 25 Nov was not recorded.",
     ) in titles
     assert len([n for n in inbox_of(primary) if n.type == "dose_missed"]) == len(missed)
     assert [n for n in inbox_of(viewer) if n.type == "dose_missed"] == []  # may not see doses
@@ -78,8 +79,8 @@ def test_a_flagged_reading_reaches_each_member_in_their_units(
         ]
         for user in (primary, secondary)
     }
-    assert weight["alice@example.com"] == ["82.5\xa0kg at 05:30."]
-    assert weight["bob@example.com"] == ["181.9\xa0lb at 05:30."]
+    assert weight["alice@example.com"] == ["82.5\xa0kg at 05:30 on Wed 25 Nov."]
+    assert weight["bob@example.com"] == ["181.9\xa0lb at 05:30 on Wed 25 Nov."]
 
 
 def test_a_member_who_leaves_no_longer_sees_notifications_about_the_patient(
@@ -224,7 +225,7 @@ def test_appointment_reminders_come_at_their_offsets_once_each(
     body = next(n.body for n in inbox_of(primary) if n.data.get("minutes") == 60)
     assert (
         body
-        == f"{start.astimezone(MADRID).date().isoformat()} at 10:30, Hospital Clínico, planta 3."
+        == f"{date_format(start.astimezone(MADRID), 'D j M')} at 10:30, Hospital Clínico, planta 3."
     )
 
 
