@@ -43,11 +43,13 @@ run: migrate
 	@echo ""
 	@echo "  MedTrack is starting on http://127.0.0.1:$(PORT)/"
 	@echo "  Demo login: demo@example.com / medtrack-demo (another family: other-family@example.com)"
-	@echo "  E-mails (password resets) are written to var/mail/"
-	@echo "  Periodic jobs (doses, missed doses, expiries) run every minute: var/jobs.log"
+	@echo "  E-mails (reminders, alerts, password resets) are written to var/mail/"
+	@echo "  Periodic jobs (doses, reminders, alerts, expiries) run every minute: var/jobs.log"
+	@echo "  The e-mail worker (background tasks) logs to var/worker.log"
 	@echo ""
 	@$(PY) manage.py run_jobs --interval 60 > var/jobs.log 2>&1 & jobs=$$!; \
-	trap 'kill $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py db_worker --interval 2 --no-reload > var/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$jobs $$worker 2>/dev/null; wait $$jobs $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: db

@@ -1,17 +1,42 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Notification
+from notifications import services
+from notifications.models import Notification, NotificationPreferences
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "type", "title", "patient", "read_at", "emailed_at"]
-    list_filter = ["type", "read_at", "created_at"]
+    list_filter = ["type", "read_at", "emailed_at", "created_at"]
     search_fields = ["title", "user__email", "patient__name"]
     date_hierarchy = "created_at"
     list_select_related = ["user", "patient"]
-    readonly_fields = ["dedupe_key", "created_at", "data"]
+    readonly_fields = ["dedupe_key", "created_at", "data", "emailed_at"]
     autocomplete_fields = ["user", "patient"]
     show_full_result_count = False
+    actions = ["resend_email"]
+
+    @admin.action(description=_("Send the e-mail again (now, even in quiet hours)"))
+    def resend_email(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        queued = services.emails_resend(queryset)
+        self.message_user(
+            request,
+            _("%(count)s e-mail(s) queued; the task list shows how each went.")
+            % {"count": queued},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(NotificationPreferences)
+class NotificationPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_enabled", "quiet_hours_start", "quiet_hours_end", "updated_at"]
+    list_filter = ["email_enabled"]
+    search_fields = ["user__email", "user__name"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["updated_at"]

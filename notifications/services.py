@@ -416,3 +416,15 @@ def preferences_save(
         },
     )
     return preferences
+
+
+def emails_resend(notifications: models.QuerySet[Notification]) -> int:
+    """Staff: e-mail these again, now (quiet hours aside; the recipient's opt-out
+    still holds, and the task says so). How many were queued."""
+    from notifications.tasks import send_notification_email
+
+    ids = list(notifications.values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
+    for notification_id in ids:
+        send_notification_email.enqueue(str(notification_id), 1, True)
+    return len(ids)

@@ -47,7 +47,7 @@ def _send(notification_id: uuid.UUID, now: dt.datetime, attempt: int, force: boo
             return "nothing to send (sent already, being sent, or gone)"
         user = notification.user
         wanted = Channel.EMAIL in preferences_of(user).channels_for(notification.type)
-        if not (user.is_active and user.email and (wanted or force)):
+        if not (user.is_active and user.email and wanted):
             return "not sent: the recipient does not want it by e-mail"
         if now - notification.created_at > CATCH_UP and not force:
             return "not sent: too old to be useful"

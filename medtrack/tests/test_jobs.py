@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import threading
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -77,3 +78,38 @@ def test_the_loop_stops_cleanly_on_sigterm() -> None:
     assert text.count("generate_doses:") >= 1
     assert text.rstrip().endswith("Stopped.")
     assert signal.getsignal(signal.SIGTERM) is not None
+
+
+def test_expired_sessions_and_old_tasks_are_cleared(patient: Patient, time_machine) -> None:
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_tasks_db.models import DBTaskResult
+
+    from conftest import work_tasks
+
+    session = SessionStore()
+    session["x"] = 1
+    session.set_expiry(60)
+    session.create()
+    finished = work_tasks()  # the fixture's alert e-mails
+    assert finished
+    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(days=31), tick=False)
+    lines = dict(line.split(": ", 1) for line in run_once())
+    assert lines["clear_expired_sessions"].startswith("1 session(s) cleared")
+    assert lines["prune_finished_tasks"].startswith(f"{len(finished)} finished task(s) pruned")
+    assert not DBTaskResult.objects.filter(pk__in=[t.pk for t in finished]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_command_sends_the_queued_e_mail() -> None:
+    """``manage.py db_worker --batch``, the real command, drains the queue."""
+    from django.core import mail
+
+    from conftest import make_user
+    from notifications.services import notify
+
+    user = make_user(f"w-{uuid.uuid4().hex[:8]}@example.com", "Wendy Worker")
+    assert notify([user.pk], type="system", key="test:worker", title=lambda: "Welcome") == 1
+    mail.outbox.clear()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0")
+    assert [m.to for m in mail.outbox] == [[user.email]]
+    assert mail.outbox[0].subject == "Welcome · MedTrack"

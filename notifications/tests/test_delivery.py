@@ -152,6 +152,20 @@ class TestEmail:
         (missed,) = mine(secondary, "dose_missed")
         assert missed.emailed_at == timezone.now()
 
+    def test_names_are_escaped_in_html_only(self, primary: User) -> None:
+        from conftest import make_patient
+
+        patient = make_patient(primary, "D'Arcy <Smith>")
+        mail.outbox.clear()
+        services.notify(
+            [primary.pk], type="refill_low", key="t", title=lambda: "x", patient=patient
+        )
+        work_tasks()
+        (message,) = mail.outbox
+        assert message.subject == "Refill soon: D'Arcy · MedTrack"
+        assert "A medication for D'Arcy is running low" in message.body
+        assert "A medication for D&#x27;Arcy is running low" in message.alternatives[0][0]
+
     def test_each_is_sent_once_even_if_queued_twice(self, patient: Patient, primary: User) -> None:
         (flagged,) = mine(primary, "measurement_out_of_range")
         send_notification_email.enqueue(str(flagged.pk))
