@@ -294,7 +294,7 @@ def work_tasks(limit: int = 100) -> list[Any]:
         worker_id="test",
         excluded_queue_names=[],
     )
-    finished = []
+    finished: list[DBTaskResult] = []
     for _ in range(limit):
         with transaction.atomic():
             result = DBTaskResult.objects.ready().order_by("enqueued_at").get_locked()

@@ -82,7 +82,7 @@ class PreferencesForm(forms.Form):
     def rows(self) -> list[Row]:
         return [
             Row(
-                type.label,
+                str(type.label),
                 str(DESCRIPTIONS[type]),
                 self[f"{type}_{Channel.IN_APP}"],
                 self[f"{type}_{Channel.EMAIL}"],
@@ -91,9 +91,10 @@ class PreferencesForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("quiet_hours_start"), data.get("quiet_hours_end")
-        if (start is None) != (end is None) and not self.has_error("quiet_hours_start"):
+        typo = self.has_error("quiet_hours_start") or self.has_error("quiet_hours_end")
+        if (start is None) != (end is None) and not typo:
             self.add_error(
                 "quiet_hours_end" if end is None else "quiet_hours_start",
                 _("Give both times, or neither for no quiet hours."),

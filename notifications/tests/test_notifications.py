@@ -276,3 +276,37 @@ def test_opening_a_reminder_goes_to_the_appointment(
     assert response["Location"] == reverse(
         "appointments:detail", args=[patient.pk, appointment.pk]
     )
+
+
+@pytest.mark.db_behaviour
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_an_e_mail_once() -> None:
+    from django.core import mail
+
+    from notifications.tasks import send_notification_email
+
+    user = make_user(f"m-{uuid.uuid4().hex[:6]}@example.com", "Mail Once")
+    services.notify([user.pk], type="system", key="test:race", title=lambda: "Hello")
+    with system_context("test"):
+        (notification,) = Notification.objects.filter(user=user)
+    mail.outbox.clear()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(send_notification_email.call(str(notification.pk)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == [
+        "nothing to send (sent already, being sent, or gone)",
+        "sent",
+    ]
+    assert [m.to for m in mail.outbox] == [[user.email]]
