@@ -6,8 +6,9 @@ from django.apps import apps
 from django.db import connection
 from pghistory.models import Event
 
-#: Tables that by design carry no row level security (DESIGN.md "Access rules per table").
-NO_RLS = {"users", "django_session", "pghistory_context"}
+#: Tables that by design carry no row level security (DESIGN.md "Access rules per table";
+#: the task queue holds ids only, and the worker must see every task).
+NO_RLS = {"users", "django_session", "pghistory_context", "django_tasks_database_dbtaskresult"}
 
 
 def rows(sql: str, params: list | None = None) -> list[tuple]:
