@@ -10,8 +10,11 @@ in system context where the app would be.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import shutil
+import tempfile
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +28,8 @@ from appointments.models import Appointment
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
 from doses.models import Dose
+from files import services as files
+from files.models import File
 from journal import services as journal
 from journal.models import DailyLog
 from measurements import services as measurements
@@ -40,6 +45,9 @@ from patients.models import Patient
 # Property tests judge results, not speed (CI machines are busy; speed is `make bench`'s).
 hypothesis.settings.register_profile("medtrack", deadline=None)
 hypothesis.settings.load_profile("medtrack")
+
+# Uploaded files go to a scratch directory per test process, never into var/.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="medtrack-media-"))
 
 # live_server + Playwright's sync API share a thread with an event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -128,12 +136,55 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     from notifications.services import notify_flagged_readings
 
     notify_flagged_readings(now=timezone.now())  # the 150/95 above: one per member
+    reading = Measurement.objects.filter(patient=patient).first()
+    photo = add_file(primary, patient, "blood pressure cuff.png", measurement=reading)
+    nora = make_user("nora@example.com", "Nora Nurse")  # a visiting nurse, not on the team
+    with acting_as(primary.pk):
+        files.file_share(
+            patient=as_member(primary, patient, Area.FILES),
+            actor=primary,
+            file=photo,
+            email=nora.email,
+            expires_at=None,
+        )
     with acting_as(primary.pk):  # Alice's own rows: choices and a calendar token
         NotificationPreferences.objects.create(
             user=primary, quiet_hours_start=dt.time(22), quiet_hours_end=dt.time(7)
         )
         tokens.token_create(user=primary, name="Phone calendar", scopes=["calendar:read"])
     return patient
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "teal", **save: Any) -> bytes:
+    """A small real PNG (or another ``format=``)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format=save.pop("format", "PNG"), **save)
+    return out.getvalue()
+
+
+def add_file(
+    user: User,
+    patient: Patient,
+    name: str = "photo.png",
+    content: bytes | None = None,
+    **fields: Any,
+) -> File:
+    """A file as ``user`` uploads it (by default a small PNG)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, content if content is not None else png_bytes())
+    with acting_as(user.pk):
+        result = files.files_upload(
+            patient=as_member(user, patient, Area.FILES),
+            actor=user,
+            uploads=[upload],
+            form_token=uuid.uuid4(),
+            **fields,
+        )
+    assert result.saved, result.refused
+    return result.saved[0]
 
 
 def add_appointment(

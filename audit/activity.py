@@ -32,6 +32,8 @@ AREAS = {
     "measurements_measurementthresholdevent": "measurements",
     "journal_dailylogevent": "logs",
     "appointments_appointmentevent": "appointments",
+    "files_fileevent": "files",
+    "files_fileshareevent": "files",
     "access_log": "access",
 }
 
@@ -55,6 +57,8 @@ def _branch(model: type[Event], quote: Callable[[str], str]) -> str:
     table = quote(model._meta.db_table)
     names = {field.name for field in model._meta.fields}
     patient = "e.patient_id" if "patient" in names else "e.pgh_obj_id"
+    if "file" in names:  # file_shares: the patient of the shared file
+        patient = "(SELECT f.patient_id FROM files f WHERE f.id = e.file_id)"
     return f"""
     SELECT '{model._meta.db_table}:' || lpad(e.pgh_id::text, 20, '0') AS key,
            e.pgh_created_at AS occurred_at, '{model._meta.db_table}'::text AS source,
@@ -223,6 +227,8 @@ def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
         return _("%(actor)s exported %(what)s") % {"actor": actor, "what": what}
     if row.label == Action.DOWNLOAD:
         return _("%(actor)s downloaded a file") % {"actor": actor}
+    if object_type == "file":
+        return _("%(actor)s opened a file") % {"actor": actor}
     return _("%(actor)s looked at the %(what)s page") % {"actor": actor, "what": what}
 
 
@@ -391,6 +397,33 @@ def _appointment(row: Activity, actor: str, names: dict[str, str]) -> str:
     return _("%(actor)s changed the appointment “%(title)s”") % params
 
 
+def _file(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data, before = row.data, row.previous or {}
+    params = {"actor": actor, "name": data["file_name"]}
+    if row.label == "insert":
+        return _("%(actor)s added the file “%(name)s”") % params
+    if row.label == "delete":
+        return _("%(actor)s deleted the file “%(name)s”") % params
+    if before.get("file_name") not in (None, data["file_name"]):
+        return _("%(actor)s renamed “%(old)s” to “%(name)s”") % {
+            **params,
+            "old": before["file_name"],
+        }
+    if data.get("measurement_id") is None and before.get("measurement_id"):
+        return _("“%(name)s” was kept when its reading was deleted") % params
+    if data.get("log_id") is None and before.get("log_id"):
+        return _("“%(name)s” was kept when its journal entry was deleted") % params
+    return _("%(actor)s changed the note on “%(name)s”") % params
+
+
+def _share(row: Activity, actor: str, names: dict[str, str]) -> str:
+    data = row.data
+    params = {"actor": actor, "person": names.get(str(data["shared_with"]), _("someone"))}
+    if data.get("revoked_at"):
+        return _("%(actor)s stopped sharing a file with %(person)s") % params
+    return _("%(actor)s shared a file with %(person)s") % params
+
+
 DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "patients_patientevent": _patient,
     "caregivers_patientcaregiverevent": _membership,
@@ -402,6 +435,8 @@ DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "measurements_measurementthresholdevent": _threshold,
     "journal_dailylogevent": _journal,
     "appointments_appointmentevent": _appointment,
+    "files_fileevent": _file,
+    "files_fileshareevent": _share,
     "access_log": _access,
 }
 

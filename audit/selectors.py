@@ -73,7 +73,7 @@ def activity_page(
         ids = {str(row.actor_id) for row in found if row.actor_id} | {
             str(row.data[column])
             for row in found
-            for column in ("caregiver_id", "escort_id")
+            for column in ("caregiver_id", "escort_id", "shared_with")
             if row.data.get(column)
         }
         names = {

@@ -21,6 +21,7 @@ AREA_CHOICES = [
     ("measurements", _("Vital signs")),
     ("logs", _("Journal")),
     ("appointments", _("Appointments")),
+    ("files", _("Documents and photos")),
     ("access", _("Views and exports")),
 ]
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from files.services import files_detach
 from journal.models import DailyLog
 from medtrack.db import AlreadyCreated, EditConflict, check_version, constraint_name, insert_once
 from patients.access import Area, Level, can, require
@@ -108,5 +109,6 @@ def entry_delete(*, patient: Patient, actor: User, entry: DailyLog) -> None:
     require(patient, Area.LOGS, Level.WRITE)
     if entry.created_by_id != actor.pk and not can(patient, Area.PATIENT, Level.MANAGE):
         raise PermissionDenied
-    # The files issue detaches the entry's attachments here first (DESIGN.md "Deletes").
+    # Its photos and documents stay with the patient (DESIGN.md "Deletes").
+    files_detach(log=entry)
     DailyLog.objects.filter(pk=entry.pk, patient=patient).delete()

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from files.services import files_detach
 from measurements.kinds import Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import EditConflict, check_version, insert_once
@@ -85,8 +86,9 @@ def measurement_update(
 
 @transaction.atomic
 def measurement_delete(*, patient: Patient, actor: User, measurement: Measurement) -> None:
-    # The files issue detaches a reading's attachments here first (DESIGN.md "Deletes").
     require(patient, Area.MEASUREMENTS, Level.WRITE)
+    # Its photos and documents stay with the patient (DESIGN.md "Deletes").
+    files_detach(measurement=measurement)
     Measurement.objects.filter(pk=measurement.pk, patient=patient).delete()
 
 

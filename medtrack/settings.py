@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "journal",
     "appointments",
     "notifications",
+    "files",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -217,11 +218,41 @@ STATIC_ROOT = None if DEVELOPMENT else Path(env_str("STATIC_ROOT") or BASE_DIR /
 WHITENOISE_USE_FINDERS = DEVELOPMENT
 WHITENOISE_AUTOREFRESH = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")},
+# Documents and photos are private: a local directory (no MEDIA_URL is served),
+# or an S3 bucket when S3_BUCKET is set; either way they are reached only
+# through the access-checked views of the files app (docs/files.md).
+S3_BUCKET = env_str("S3_BUCKET")
+_FILES_STORAGE: dict[str, object] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": Path(env_str("MEDIA_ROOT") or VAR_DIR / "media"),
+        "base_url": None,
+        "directory_permissions_mode": 0o700,
+        "file_permissions_mode": 0o600,
     },
+}
+if S3_BUCKET:
+    _FILES_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "region_name": env_str("S3_REGION") or None,
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "access_key": env_secret("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_secret("S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": True,  # every URL is presigned
+            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 300),
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if env_bool("S3_ENCRYPT", True)
+            else {},
+        },
+    }
+STORAGES = {
+    "default": _FILES_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -260,6 +291,18 @@ elif _MAIL_BACKEND == "smtp":
     }
 else:
     raise ImproperlyConfigured(f"MAIL_BACKEND={_MAIL_BACKEND!r}: use file, console or smtp.")
+
+# -- Files ----------------------------------------------------------------------
+#: The largest file one may upload, and what one patient's files may add up to.
+FILE_MAX_MB = env_int("FILE_MAX_MB", 20)
+FILE_PATIENT_QUOTA_MB = env_int("FILE_PATIENT_QUOTA_MB", 1024)
+#: Uploads land on disk above this size, not in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+#: Images above this many pixels are refused (decompression bombs).
+FILE_MAX_PIXELS = env_int("FILE_MAX_PIXELS", 50_000_000)
+#: At most this many files in one upload.
+FILE_MAX_PER_UPLOAD = 20
+DATA_UPLOAD_MAX_NUMBER_FILES = FILE_MAX_PER_UPLOAD
 
 # -- Background tasks -----------------------------------------------------------
 # E-mail goes through django.tasks; the queue is a table in our database and

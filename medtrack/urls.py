@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("journal.urls")),
     path("", include("appointments.urls")),
     path("", include("notifications.urls")),
+    path("", include("files.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -137,13 +137,15 @@ def patient_view(
     post_needs: Level = Level.WRITE,
     include_deleted: bool = False,
     page: str = "",
+    logged: bool = True,
 ) -> Callable[[V], V]:
     """Load ``kwargs['patient_id']`` through the policy and pass the patient on.
 
     Writes (any method but GET/HEAD) need at least ``post_needs`` (WRITE;
     only leaving a team asks less). The view is labelled with its area and
     levels so the URL walk test can check it. GETs of a patient's pages go to
-    the access log, as the ``page`` they show (by default the area's).
+    the access log, as the ``page`` they show (by default the area's), unless
+    the view logs what it does itself (``logged=False``: file downloads).
     """
 
     def decorator(view: V) -> V:
@@ -155,7 +157,7 @@ def patient_view(
             patient = get_patient_for_user(
                 request.user, patient_id, area, required, include_deleted=include_deleted
             )
-            if request.method == "GET":
+            if request.method == "GET" and logged:
                 from audit.services import access_log_record
 
                 access_log_record(

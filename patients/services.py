@@ -103,6 +103,7 @@ def patients_purge(*, now: dt.datetime, dry_run: bool = False) -> list[Patient]:
     Runs in system context, one patient per transaction. Its rows in every
     patient-scoped table go by ON DELETE CASCADE; their history stays.
     """
+    from files.services import files_purge
     from medtrack.rls import system_context
 
     with system_context("purge_deleted_patients"):
@@ -111,6 +112,7 @@ def patients_purge(*, now: dt.datetime, dry_run: bool = False) -> list[Patient]:
         return due
     for patient in due:
         with system_context("purge_deleted_patients"):
-            # Stored files go first once files exist (DESIGN.md "Deletes").
+            # Files go first: their stored objects, then their rows (DESIGN.md "Deletes").
+            files_purge(patient.pk)
             Patient.objects.filter(pk=patient.pk, is_deleted=True).delete()
     return due

@@ -14,6 +14,7 @@ from psycopg import sql
 
 from accounts.models import User
 from caregivers.models import PatientCaregiver
+from files.models import File
 from medtrack.rls import acting_as, system_context
 from medtrack.tests.dbwalk import (
     history_tables,
@@ -32,7 +33,13 @@ UNREADABLE = "access_log"  # the app cannot read it at all: tested on its own
 def count(table: str, patient: Patient | None = None) -> int:
     query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
     params: list = []
-    if patient is not None:
+    if patient is not None and table in FILE_KEYED:
+        # file_shares (the plan gives it no patient_id): the shares of the patient's files.
+        with system_context("test"):
+            file_ids = list(File.objects.filter(patient=patient).values_list("pk", flat=True))
+        query = sql.SQL("{} WHERE file_id = ANY (%s)").format(query)
+        params = [file_ids]
+    elif patient is not None:
         query = sql.SQL("{} WHERE {} = %s").format(query, sql.Identifier(patient_column(table)))
         params = [patient.pk]
     with connection.cursor() as cursor:
@@ -40,8 +47,15 @@ def count(table: str, patient: Patient | None = None) -> int:
         return cursor.fetchone()[0]
 
 
+FILE_KEYED = {"file_shares", "files_fileshareevent"}
+
+
 def tables() -> list[str]:
-    return sorted((patient_scoped_tables() | history_tables()) - {UNREADABLE} - personal_tables())
+    return sorted(
+        (patient_scoped_tables() | history_tables() | FILE_KEYED)
+        - {UNREADABLE}
+        - personal_tables()
+    )
 
 
 def counts_as(user_id: uuid.UUID | None, patient: Patient | None) -> dict[str, int]:

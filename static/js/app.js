@@ -63,3 +63,54 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Uploads: say before sending which files are too large, and show progress
+// while large ones go up. Without JavaScript the form posts as usual.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-upload]").forEach((form) => {
+    const limit = Number(form.dataset.maxBytes);
+    const warning = form.querySelector("[data-upload-warning]");
+    const bar = form.querySelector("[data-upload-progress]");
+    const status = form.querySelector("[data-upload-status]");
+    const button = form.querySelector("button[type=submit]");
+    const chosen = () =>
+      [...form.querySelectorAll("input[type=file]")].flatMap((input) => [...input.files]);
+    const check = () => {
+      const large = chosen().filter((file) => limit && file.size > limit);
+      warning.hidden = large.length === 0;
+      warning.textContent = `${form.dataset.tooLarge} ${large.map((f) => f.name).join(", ")}`;
+      return large.length === 0;
+    };
+    form.querySelectorAll("input[type=file]").forEach((input) => input.addEventListener("change", check));
+    form.addEventListener("submit", (event) => {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      event.preventDefault();
+      if (!check()) return;
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action || window.location.href);
+      request.upload.addEventListener("progress", (progress) => {
+        if (!progress.lengthComputable) return;
+        bar.hidden = false;
+        bar.value = Math.round((progress.loaded / progress.total) * 100);
+        status.textContent = `${bar.value} %`;
+      });
+      request.setRequestHeader("X-Upload", "1");
+      request.addEventListener("load", () => {
+        if (request.status === 201) {
+          window.location.assign(request.getResponseHeader("X-Location"));  // kept: the list
+        } else {
+          document.open();  // refused: the form again, with the reasons
+          document.write(request.responseText);
+          document.close();
+        }
+      });
+      request.addEventListener("error", () => {
+        button.disabled = false;
+        bar.hidden = true;
+        status.textContent = form.dataset.failed || "The upload failed. Check the connection and try again.";
+      });
+      button.disabled = true;
+      request.send(new FormData(form));
+    });
+  });
+});
