@@ -136,7 +136,8 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
     from notifications.services import notify_flagged_readings
 
     notify_flagged_readings(now=timezone.now())  # the 150/95 above: one per member
-    reading = Measurement.objects.filter(patient=patient).first()
+    with acting_as(primary.pk):
+        reading = Measurement.objects.filter(patient=patient).first()
     photo = add_file(primary, patient, "blood pressure cuff.png", measurement=reading)
     nora = make_user("nora@example.com", "Nora Nurse")  # a visiting nurse, not on the team
     with acting_as(primary.pk):

@@ -44,7 +44,8 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(  # type: ignore[assignment]  # the field, not Form.files
+    # (Not "files": a form's ``files`` is the request's uploads.)
+    upload = MultipleFileField(
         label=_("Files"),
         help_text=_("%(accepted)s; up to %(size)s each. Several at once is fine."),
         widget=MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
@@ -64,7 +65,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"].help_text = self.fields["files"].help_text % {
+        self.fields["upload"].help_text = self.fields["upload"].help_text % {
             "accepted": ACCEPTED,
             "size": filesizeformat(settings.FILE_MAX_MB * 1024 * 1024),
         }

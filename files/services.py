@@ -73,17 +73,18 @@ def files_upload(
     keep_location: bool = False,
 ) -> Uploaded:
     """Keep each upload that is safe and fits; say why for each one that is not.
-    Each file's id comes from the form's token and its content, so the same form
-    sent twice keeps each file once."""
+    Each file's id comes from the form's token, its place and its content, so the
+    same form sent twice keeps each file once."""
     require(patient, Area.FILES, Level.WRITE)
     result = Uploaded()
     with transaction.atomic():
         _lock_patient_files(patient)
         used = used_bytes(patient)
-        for upload in uploads:
+        for position, upload in enumerate(uploads):
             name = inspect.clean_name(upload.name or "")
+            key = f"{form_token}:{position}"
             try:
-                file = _keep(patient, actor, upload, name, form_token, used, keep_location)
+                file = _keep(patient, actor, upload, name, key, used, keep_location)
             except ValidationError as error:
                 result.refused.append((name, " ".join(error.messages)))
                 continue
@@ -101,7 +102,7 @@ def _keep(
     actor: User,
     upload: UploadedFile,
     name: str,
-    form_token: uuid.UUID,
+    key: str,
     used: int,
     keep_location: bool,
 ) -> File:
@@ -114,7 +115,8 @@ def _keep(
     if size == 0:
         raise ValidationError(_("%(name)s is empty.") % {"name": name})
     found = inspect.inspect(upload, name, keep_location=keep_location)
-    file_id = uuid.uuid5(form_token, found.metadata["sha256"])
+    # The form's token, the file's place in the form and its content: sent again, the same id.
+    file_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{found.metadata['sha256']}")
     existing = File.objects.filter(pk=file_id, patient=patient).first()
     if existing is not None:  # the same form sent again
         return existing

@@ -54,21 +54,25 @@ def upload(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "measurement": request.GET.get("measurement"),
         "log": request.GET.get("log"),
     }
+    posted = request.method == "POST"
     form = UploadForm(
-        request.POST or None, request.FILES or None, patient=patient, initial=initial
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        patient=patient,
+        initial=initial,
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         result = services.files_upload(
             patient=patient,
             actor=request.user,
-            uploads=form.cleaned_data["files"],
+            uploads=form.cleaned_data["upload"],
             form_token=form.cleaned_data["form_token"],
             measurement=form.cleaned_data["measurement"],
             log=form.cleaned_data["log"],
             keep_location=form.cleaned_data["keep_location"],
         )
         for _name, why in result.refused:
-            form.add_error("files", why)
+            form.add_error("upload", why)
         if result.saved:
             count = len(result.saved)
             messages.success(

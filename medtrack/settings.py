@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from medtrack.env import env_bool, env_int, env_list, env_secret, env_str
+from medtrack.storage import s3_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MEDTRACK_VAR_DIR") or BASE_DIR / "var")
@@ -234,22 +235,12 @@ _FILES_STORAGE: dict[str, object] = {
 if S3_BUCKET:
     _FILES_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "region_name": env_str("S3_REGION") or None,
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-            "access_key": env_secret("S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_secret("S3_SECRET_ACCESS_KEY") or None,
-            "addressing_style": env_str("S3_ADDRESSING_STYLE") or None,
-            "signature_version": "s3v4",
-            "default_acl": None,  # the bucket's own (private) policy
-            "querystring_auth": True,  # every URL is presigned
-            "querystring_expire": env_int("S3_URL_EXPIRE_SECONDS", 300),
-            "file_overwrite": False,
-            "object_parameters": {"ServerSideEncryption": "AES256"}
-            if env_bool("S3_ENCRYPT", True)
-            else {},
-        },
+        "OPTIONS": s3_options(
+            S3_BUCKET,
+            lambda name: env_secret(name) if name.endswith("_KEY") else env_str(name),
+            expire_seconds=env_int("S3_URL_EXPIRE_SECONDS", 300),
+            encrypt=env_bool("S3_ENCRYPT", True),
+        ),
     }
 STORAGES = {
     "default": _FILES_STORAGE,

@@ -76,6 +76,49 @@ TABLES: dict[str, dict] = {
         },
         "checks": {"role": ["primary", "secondary", "viewer"]},
     },
+    "files": {
+        "columns": {
+            "id": UUID_PK,
+            "patient_id": Column("uuid", None, False),
+            "measurement_id": Column("uuid", None, False),
+            "log_id": Column("uuid", None, False),
+            "file_name": Column("text", None, True),
+            "original_name": Column("text", None, False),
+            "filename": Column("text", None, False),
+            "mime_type": Column("text", None, True),
+            "size": Column("bigint", None, False),
+            "storage_path": Column("text", None, False),
+            "url": Column("text", None, False),
+            "metadata": Column("jsonb", "'{}'::jsonb", False),
+            "uploaded_by": Column("uuid", None, False),
+            "uploaded_at": TIMESTAMPTZ_NOW,
+        },
+        "unique": [],
+        "indexes": [("patient_id",), ("measurement_id",), ("log_id",)],
+        "foreign_keys": {
+            "patient_id": ("patients", "NO ACTION"),
+            "measurement_id": ("measurements", "NO ACTION"),
+            "log_id": ("daily_logs", "NO ACTION"),
+            "uploaded_by": ("users", "NO ACTION"),
+        },
+    },
+    "file_shares": {
+        "columns": {
+            "id": UUID_PK,
+            "file_id": Column("uuid", None, True),
+            "shared_with": Column("uuid", None, True),
+            "permissions": Column("jsonb", "'{}'::jsonb", False),
+            "shared_by": Column("uuid", None, False),
+            "created_at": TIMESTAMPTZ_NOW,
+        },
+        "unique": [],
+        "indexes": [("file_id",), ("shared_with",)],
+        "foreign_keys": {
+            "file_id": ("files", "CASCADE"),
+            "shared_with": ("users", "NO ACTION"),
+            "shared_by": ("users", "NO ACTION"),
+        },
+    },
 }
 
 #: Views standing in for plan tables: column -> type.
