@@ -83,3 +83,11 @@ class SettingsForm(forms.Form):
     @property
     def units(self) -> dict[str, str]:
         return {key: self.cleaned_data[key] for key in UNIT_CHOICES}
+
+
+class AvatarForm(forms.Form):
+    picture = forms.FileField(
+        label=_("Your picture"),
+        help_text=_("A photo of you, shown to the people you care with. Its location is removed."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )

@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import LoginForm, SettingsForm, SignupForm
-from accounts.models import UserSettings
+from accounts.forms import AvatarForm, LoginForm, SettingsForm, SignupForm
+from accounts.models import User, UserSettings
 from medtrack.types import AuthenticatedHttpRequest
 
 
@@ -75,7 +78,7 @@ def account_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your settings were saved."))
         return redirect("accounts:settings")
-    return render(request, "accounts/settings.html", {"form": form})
+    return render(request, "accounts/settings.html", {"form": form, "avatar_form": AvatarForm()})
 
 
 password_change = auth_views.PasswordChangeView.as_view(
@@ -102,3 +105,40 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
+
+
+@require_POST
+def avatar_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = AvatarForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.avatar_set(user=request.user, upload=form.cleaned_data["picture"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Your picture was saved. Your care teams see it."))
+    else:
+        messages.error(request, _("Choose a photo first."))
+    return redirect("accounts:settings")
+
+
+@require_POST
+def avatar_remove(request: AuthenticatedHttpRequest) -> HttpResponse:
+    services.avatar_remove(user=request.user)
+    messages.success(request, _("Your picture was removed."))
+    return redirect("accounts:settings")
+
+
+@require_GET
+def avatar(request: AuthenticatedHttpRequest, user_id: uuid.UUID) -> HttpResponse:
+    """A person's picture, for themselves and the people they care with (else 404)."""
+    from files.serving import send
+
+    owner = User.objects.filter(pk=user_id, is_active=True).only("pk", "avatar_url").first()
+    if (
+        owner is None
+        or not owner.avatar_url
+        or not services.may_see_avatar(request.user, owner.pk)
+    ):
+        raise Http404
+    return send(services.avatar_path(owner), "image/webp", "inline", cache="private, max-age=3600")

@@ -220,3 +220,20 @@ def _text(upload: IO[bytes]) -> Inspected:
             % {"accepted": ACCEPTED}
         )
     return Inspected(TEXT[0], ".txt", {"lines": text.count("\n") + 1})
+
+
+AVATAR_SIZE = 256
+
+
+def avatar(upload: IO[bytes]) -> bytes:
+    """A square, upright 256 px WebP of a photo, with no EXIF at all (no location)."""
+    found = inspect(upload, "")
+    if found.mime_type not in EXTENSIONS or not found.mime_type.startswith("image/"):
+        raise _refuse(_("Choose a photo (JPEG, PNG, WebP or HEIC)."))
+    upload.seek(0)
+    with Image.open(upload) as image:
+        upright = ImageOps.exif_transpose(image)
+        square = ImageOps.fit(upright.convert("RGB"), (AVATAR_SIZE, AVATAR_SIZE))
+    out = io.BytesIO()
+    square.save(out, format="WEBP", quality=85)
+    return out.getvalue()

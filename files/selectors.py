@@ -82,3 +82,23 @@ def shared_file(user: User, file_id: uuid.UUID) -> tuple[File, FileShare]:
 
 def patient_files_queryset(patient: Patient) -> QuerySet[File]:
     return File.objects.filter(patient=patient)
+
+
+def attachments(
+    patient: Patient, files: QuerySet[File], **attach_to: uuid.UUID
+) -> dict[str, object]:
+    """For a reading's or journal entry's page: its files, if the member may see
+    files, and whether they may add one (the upload link carries ``attach_to``)."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from patients.access import Area, Level, can
+
+    if not can(patient, Area.FILES, Level.READ):
+        return {}
+    query = urlencode({name: str(value) for name, value in attach_to.items()})
+    upload = reverse("files:upload", args=[patient.pk]) + "?" + query
+    return {
+        "attached_files": list(files.order_by("uploaded_at")),
+        "attach_url": upload if can(patient, Area.FILES, Level.WRITE) else "",
+    }

@@ -44,14 +44,24 @@ def serve(
             object_id=str(file.pk),
         )
     disposition = content_disposition_header(not inline, download_name(file)) or ""
+    response = send(path, mime, disposition, cache="private, max-age=300" if thumbnail else "")
+    if mime == "application/pdf":
+        response["Content-Security-Policy"] = PDF_POLICY
+    return response
+
+
+def send(path: str, mime: str, disposition: str, *, cache: str = "") -> HttpResponse:
+    """Stream ``path`` from the local directory, or redirect to a presigned S3 URL
+    (valid for ``S3_URL_EXPIRE_SECONDS``). For callers that have checked access."""
+    response: HttpResponseBase
     if isinstance(default_storage, FileSystemStorage):
         try:
             handle = default_storage.open(path, "rb")
         except FileNotFoundError as error:
             raise Http404 from error
-        response: HttpResponseBase = FileResponse(handle, content_type=mime)
+        response = FileResponse(handle, content_type=mime)
         response["Content-Disposition"] = disposition
-    else:  # S3: a presigned URL, valid for S3_URL_EXPIRE_SECONDS
+    else:
         response = HttpResponseRedirect(
             default_storage.url(  # type: ignore[call-arg]  # S3Storage.url takes parameters
                 path,
@@ -62,7 +72,5 @@ def serve(
             )
         )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store" if not thumbnail else "private, max-age=300"
-    if mime == "application/pdf":
-        response["Content-Security-Policy"] = PDF_POLICY
+    response["Cache-Control"] = cache or "private, no-store"
     return cast(HttpResponse, response)  # (a FileResponse streams; views say HttpResponse)

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from files.selectors import attachments
 from journal import selectors, services, timeline
 from journal.forms import DailyLogForm, parse_day
 from journal.models import DailyLog
@@ -114,6 +115,7 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "today": today,
         "entry": entry,
         "previous_day": day - dt.timedelta(days=1),
+        **(attachments(patient, entry.files.all(), log=entry.pk) if entry else {}),
     }
     return render(request, "journal/form.html", context)
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from files.selectors import attachments
 from measurements import selectors, services, trends
 from measurements.forms import MeasurementForm, ThresholdForm
 from measurements.kinds import KINDS, Kind, Type
@@ -152,7 +153,13 @@ def edit(
             form.add_error(None, error)
         else:
             return _saved(request, patient, saved)
-    context = {"patient": patient, "form": form, "kind": kind, "reading": reading}
+    context = {
+        "patient": patient,
+        "form": form,
+        "kind": kind,
+        "reading": reading,
+        **attachments(patient, reading.files.all(), measurement=reading.pk),
+    }
     return render(request, "measurements/form.html", context)
 
 

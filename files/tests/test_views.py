@@ -390,3 +390,23 @@ def test_a_second_share_at_once_makes_one_live_share(patient: Patient, primary: 
             )
     with system_context("test"):
         assert FileShare.objects.filter(file=photo, revoked_at__isnull=True).count() == 2
+
+
+def test_the_admin_shows_facts_but_no_way_to_the_file(
+    client: Client, staff: User, patient: Patient
+) -> None:
+    photo = the_photo(patient)
+    client.force_login(staff)
+    for path in (
+        reverse("admin:files_file_changelist"),
+        reverse("admin:files_file_change", args=[photo.pk]),
+        reverse("admin:files_fileshare_changelist") + "?state=live",
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = page.content.decode()
+        assert "/download/" not in html
+        assert "/view/" not in html
+    change = client.get(reverse("admin:files_file_change", args=[photo.pk])).content.decode()
+    assert photo.storage_path in change  # a fact, as text
+    assert f'href="{photo.storage_path}' not in change
