@@ -84,7 +84,7 @@ class LiveFilter(admin.SimpleListFilter):
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin
     ) -> list[tuple[str, str]]:
-        return [("live", _("Live")), ("ended", _("Revoked or expired"))]
+        return [("live", str(_("Live"))), ("ended", str(_("Revoked or expired")))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[FileShare]) -> QuerySet[FileShare]:
         live = FileShare.objects.active(timezone.now())
