@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medtrack import mail
 from notifications.models import Notification, Type
-from notifications.services import local_when, user_zone
+from notifications.services import local_when, user_language, user_zone
 
 SUMMARIES = {
     Type.DOSE_DUE: _("A dose for %(name)s is due (%(when)s)."),
@@ -61,16 +61,16 @@ def subject(notification: Notification) -> str:
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:
     user = notification.user
-    prefs = getattr(user, "settings", None)
     preferences = _absolute(reverse("notifications:preferences"))
-    with translation.override(prefs.language if prefs else settings.LANGUAGE_CODE):
+    with translation.override(user_language(user)):
         return mail.build(
             "notification",
             user.email,
             {
                 "subject": subject(notification),
                 "summary": summary(notification),
-                "link": _absolute(notification.url or reverse("notifications:inbox")),
+                # Not the page itself: its address can say what kind of reading it is.
+                "link": _absolute(reverse("notifications:go", args=[notification.pk])),
                 "preferences": preferences,
             },
             headers={"List-Unsubscribe": f"<{preferences}>"},

@@ -56,7 +56,9 @@ class PreferencesForm(forms.Form):
         label=_("Quiet hours from"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     quiet_hours_end = forms.TimeField(
-        label=_("until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
     )
 
     def __init__(self, *args: Any, preferences: NotificationPreferences, **kwargs: Any) -> None:
@@ -70,8 +72,7 @@ class PreferencesForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         for type in CHOOSABLE:
-            chosen = preferences.channels.get(type)
-            current = DEFAULT_CHANNELS[type] if chosen is None else frozenset(chosen)
+            current = preferences.chosen(type)
             for channel in Channel:
                 self.fields[f"{type}_{channel}"] = forms.BooleanField(
                     label=f"{type.label}: {channel.label}",

@@ -160,9 +160,14 @@ class NotificationPreferences(models.Model):
     def __str__(self) -> str:
         return f"notification preferences of {self.user_id}"
 
-    def channels_for(self, type: str) -> frozenset[str]:
+    def chosen(self, type: str) -> frozenset[str]:
+        """The channels ticked for ``type`` (its defaults unless changed)."""
         chosen = self.channels.get(type) if type != Type.SYSTEM else None
-        found = DEFAULT_CHANNELS[type] if chosen is None else frozenset(chosen)
+        return DEFAULT_CHANNELS[type] if chosen is None else frozenset(chosen)
+
+    def channels_for(self, type: str) -> frozenset[str]:
+        """The channels ``type`` goes out on: as chosen, without e-mail when it is off."""
+        found = self.chosen(type)
         return found if self.email_enabled else found - {Channel.EMAIL}
 
     def quiet_until(self, now: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
@@ -181,7 +186,13 @@ class NotificationPreferences(models.Model):
             day = local.date() + dt.timedelta(days=1) if clock >= start else local.date()
         if not inside:
             return None
-        return dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC)
+        # The first of a repeated time, unless that has passed (the clocks went back
+        # and we are in the second pass of the hour): then the second.
+        for fold in (0, 1):
+            until = dt.datetime.combine(day, end, tzinfo=zone).replace(fold=fold)
+            if until.astimezone(dt.UTC) > now:
+                return until.astimezone(dt.UTC)
+        return None
 
 
 #: Preferences for someone without a row: the defaults.

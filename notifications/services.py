@@ -102,7 +102,7 @@ def deliver(rows: list[Notification], *, now: dt.datetime) -> int:
     if not rows:
         return 0
     people = _people({row.user_id for row in rows})
-    kept = []
+    kept, by_email = [], set()
     for row in rows:
         person = people.get(row.user_id)
         if person is None or not person.is_active:
@@ -112,14 +112,15 @@ def deliver(rows: list[Notification], *, now: dt.datetime) -> int:
             continue
         if Channel.IN_APP not in channels:
             row.read_at = now
+        if Channel.EMAIL in channels and person.email:
+            by_email.add(row.pk)
         kept.append(row)
     new = _create(kept)
     from notifications.tasks import send_notification_email
 
     for row in new:
-        person = people[row.user_id]
-        if person.email and Channel.EMAIL in preferences_of(person).channels_for(row.type):
-            send_at = email_time(person, row.type, now)
+        if row.pk in by_email:
+            send_at = email_time(people[row.user_id], row.type, now)
             send_notification_email.using(run_after=send_at).enqueue(str(row.pk))
     return len(new)
 
@@ -135,9 +136,49 @@ def preferences_of(user: User) -> NotificationPreferences:
     return getattr(user, "notification_preferences", None) or DEFAULT_PREFERENCES
 
 
+def user_language(user: User) -> str:
+    prefs: UserSettings | None = getattr(user, "settings", None)
+    return prefs.language if prefs else settings.LANGUAGE_CODE
+
+
 def user_zone(user: User) -> ZoneInfo:
     prefs: UserSettings | None = getattr(user, "settings", None)
     return ZoneInfo(prefs.timezone if prefs else settings.TIME_ZONE)
+
+
+#: The area a notification about a patient belongs to: its recipient must still
+#: be on the team with that area readable when its e-mail goes out.
+TYPE_AREAS = {
+    Type.DOSE_DUE: Area.DOSES,
+    Type.DOSE_MISSED: Area.DOSES,
+    Type.REFILL_LOW: Area.MEDICATIONS,
+    Type.APPOINTMENT_UPCOMING: Area.APPOINTMENTS,
+    Type.MEASUREMENT_OUT_OF_RANGE: Area.MEASUREMENTS,
+    Type.CAREGIVER_JOINED: Area.CAREGIVERS,
+    Type.EXPORT_READY: Area.EXPORTS,
+}
+
+
+def still_relevant(notification: Notification, now: dt.datetime) -> str:
+    """Why an e-mail due now should no longer go ("" if it should): its recipient
+    left the team (or the patient was deleted), or its moment has passed."""
+    if notification.patient_id is not None:
+        member = PatientCaregiver.objects.filter(
+            patient_id=notification.patient_id,
+            caregiver_id=notification.user_id,
+            is_active=True,
+            patient__is_deleted=False,
+        ).first()
+        area = TYPE_AREAS.get(Type(notification.type), Area.PATIENT)
+        if member is None or level_for(member.role, member.permissions, area) < Level.READ:
+            return "not sent: no longer on the care team"
+    at = notification.data.get("at")
+    moment = dt.datetime.fromisoformat(at) if at else None
+    if moment and notification.type == Type.APPOINTMENT_UPCOMING and now >= moment:
+        return "not sent: the appointment has begun"
+    if moment and notification.type == Type.DOSE_DUE and now - moment > DUE_WINDOW:
+        return "not sent: the dose is no longer due"
+    return ""
 
 
 def email_time(user: User, type: str, now: dt.datetime) -> dt.datetime | None:
@@ -150,8 +191,7 @@ def email_time(user: User, type: str, now: dt.datetime) -> dt.datetime | None:
 
 def _create(rows: list[Notification]) -> list[Notification]:
     """Insert, skipping any (user, event) already notified; the new ones. The
-    unique key decides under a race (``ON CONFLICT DO NOTHING``: a row that lost
-    is not in the table, and its e-mail task finds nothing to send)."""
+    unique key decides under a race (``ON CONFLICT DO NOTHING``)."""
     if not rows:
         return []
     done = set(
@@ -162,7 +202,13 @@ def _create(rows: list[Notification]) -> list[Notification]:
     )
     new = [row for row in rows if (row.user_id, row.dedupe_key) not in done]
     Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-    return new
+    if not new:
+        return []
+    # A row another runner inserted first was skipped: not ours to count or e-mail.
+    inserted = set(
+        Notification.objects.filter(pk__in=[row.pk for row in new]).values_list("pk", flat=True)
+    )
+    return [row for row in new if row.pk in inserted]
 
 
 def _fan_out[T: models.Model](
@@ -367,8 +413,7 @@ def notify(
         people = _people(set(users))
         rows = []
         for person in people.values():
-            prefs: UserSettings | None = getattr(person, "settings", None)
-            with translation.override(prefs.language if prefs else settings.LANGUAGE_CODE):
+            with translation.override(user_language(person)):
                 rows.append(
                     Notification(
                         user_id=person.pk,
@@ -420,11 +465,11 @@ def preferences_save(
 
 def emails_resend(notifications: models.QuerySet[Notification]) -> int:
     """Staff: e-mail these again, now (quiet hours aside; the recipient's opt-out
-    still holds, and the task says so). How many were queued."""
+    still holds, and the task says so; ``emailed_at`` changes only if it goes).
+    How many were queued."""
     from notifications.tasks import send_notification_email
 
     ids = list(notifications.values_list("pk", flat=True))
-    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
     for notification_id in ids:
         send_notification_email.enqueue(str(notification_id), 1, True)
     return len(ids)

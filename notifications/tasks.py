@@ -13,7 +13,7 @@ from django.utils import timezone
 from medtrack.rls import system_context
 from notifications import emails
 from notifications.models import Channel, Notification
-from notifications.services import CATCH_UP, email_time, preferences_of
+from notifications.services import CATCH_UP, email_time, preferences_of, still_relevant
 
 
 @task()
@@ -37,10 +37,12 @@ def send_notification_email(notification_id: str, attempt: int = 1, force: bool 
 def _send(notification_id: uuid.UUID, now: dt.datetime, attempt: int, force: bool) -> str:
     with system_context("send notification e-mail"):
         # Locked until sent and marked, so two workers never send it twice.
+        pending = Notification.objects.filter(pk=notification_id)
+        if not force:  # (staff sending again: whether or not it went before)
+            pending = pending.filter(emailed_at__isnull=True)
         notification = (
-            Notification.objects.select_for_update(of=("self",), skip_locked=True)
+            pending.select_for_update(of=("self",), skip_locked=True)
             .select_related("user__settings", "user__notification_preferences", "patient")
-            .filter(pk=notification_id, emailed_at__isnull=True)
             .first()
         )
         if notification is None:
@@ -51,8 +53,10 @@ def _send(notification_id: uuid.UUID, now: dt.datetime, attempt: int, force: boo
             return "not sent: the recipient does not want it by e-mail"
         if now - notification.created_at > CATCH_UP and not force:
             return "not sent: too old to be useful"
+        if why := still_relevant(notification, now):
+            return why
         later = None if force else email_time(user, notification.type, now)
-        if later is not None:
+        if later is not None and later > now:
             send_notification_email.using(run_after=later).enqueue(
                 str(notification_id), attempt, force
             )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/preferences/", views.preferences, name="preferences"),
     path("notifications/read-all/", views.read_all, name="read_all"),
     path("notifications/<uuid:notification_id>/open/", views.open_one, name="open"),
+    path("notifications/<uuid:notification_id>/", views.go, name="go"),
 ]

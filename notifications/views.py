@@ -33,6 +33,17 @@ def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def open_one(request: AuthenticatedHttpRequest, notification_id: uuid.UUID) -> HttpResponse:
     """Mark it read and go to what it is about."""
+    return _open(request, notification_id)
+
+
+@require_GET
+def go(request: AuthenticatedHttpRequest, notification_id: uuid.UUID) -> HttpResponse:
+    """The link in an e-mail: the same, after signing in. Someone else's id leads
+    to the inbox."""
+    return _open(request, notification_id)
+
+
+def _open(request: AuthenticatedHttpRequest, notification_id: uuid.UUID) -> HttpResponse:
     services.mark_read(user=request.user, notification_id=notification_id)
     target = (
         Notification.objects.filter(pk=notification_id, user=request.user)

@@ -34,7 +34,8 @@ def test_attach_a_photo_share_it_and_stop_sharing(
     expect(page.get_by_role("status").first).to_contain_text("1 file kept.")
     thumbnail = page.locator(".file-grid img").first
     expect(thumbnail).to_be_visible()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0")
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=thumbnail.element_handle())
 
     # The reading shows it too.
     page.goto(base + reverse("measurements:edit", args=[patient.pk, reading.pk]))
@@ -51,7 +52,7 @@ def test_attach_a_photo_share_it_and_stop_sharing(
     expect(nora.get_by_role("heading", name="rash", level=1)).to_be_visible()
     image = nora.get_by_role("img", name="rash")
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.naturalWidth") == 300
+    nora.wait_for_function("img => img.naturalWidth === 300", arg=image.element_handle())
 
     page.get_by_role("button", name="Stop sharing with Nora Nurse").click()
     expect(page.get_by_role("status").first).to_contain_text("Nora Nurse can no longer see it.")

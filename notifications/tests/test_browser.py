@@ -36,7 +36,7 @@ def test_a_missed_dose_reaches_the_inbox_and_the_mailbox(
     page.get_by_role("link", name="Notifications, 0 new").click()
     page.get_by_role("link", name="Choices").click()
     page.get_by_label("Quiet hours from").fill("12:00")
-    page.get_by_label("until").fill("15:00")
+    page.get_by_label("Quiet hours until").fill("15:00")
     page.get_by_role("button", name="Save choices").click()
     expect(page.get_by_role("status")).to_contain_text("Your notification choices were saved.")
 

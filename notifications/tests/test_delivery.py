@@ -139,7 +139,10 @@ class TestEmail:
         (message,) = sent_to(secondary.email)
         assert message.subject == "Dose missed: Rosa · MedTrack"
         assert "A dose for Rosa due Wed 25 Nov, 20:00 was not recorded." in message.body
-        link = f"http://127.0.0.1:8000{reverse('doses:today', args=[patient.pk])}"
+        (missed,) = mine(secondary, "dose_missed")
+        # A neutral link (the notification, which then leads to the page): an
+        # address like /measurements/blood_glucose/ would say too much.
+        link = f"http://127.0.0.1:8000{reverse('notifications:go', args=[missed.pk])}"
         assert link in message.body
         html, mime = message.alternatives[0]
         assert mime == "text/html"
@@ -149,8 +152,7 @@ class TestEmail:
             assert private not in message.body + html + message.subject
         preferences = f"http://127.0.0.1:8000{reverse('notifications:preferences')}"
         assert message.extra_headers["List-Unsubscribe"] == f"<{preferences}>"
-        (missed,) = mine(secondary, "dose_missed")
-        assert missed.emailed_at == timezone.now()
+        assert mine(secondary, "dose_missed")[0].emailed_at == timezone.now()
 
     def test_names_are_escaped_in_html_only(self, primary: User) -> None:
         from conftest import make_patient
@@ -200,6 +202,41 @@ class TestEmail:
         assert not DBTaskResult.objects.filter(status="READY").exists()
 
 
+class TestStale:
+    def test_no_e_mail_to_someone_who_left_the_team(
+        self, patient: Patient, secondary: User, time_machine
+    ) -> None:
+        from caregivers.models import PatientCaregiver
+
+        settle()
+        miss_tonights_dose(time_machine)
+        services.notify_missed_doses(now=timezone.now())
+        with system_context("test"):
+            PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+                is_active=False
+            )
+        outcomes = [r.return_value for r in work_tasks()]
+        assert "not sent: no longer on the care team" in outcomes
+        assert sent_to(secondary.email) == []
+
+    def test_a_held_appointment_reminder_is_dropped_once_it_has_begun(
+        self, patient: Patient, primary: User, time_machine
+    ) -> None:
+        from conftest import add_appointment
+
+        live_in(primary, "Europe/Madrid")
+        choose(primary, quiet_hours_start=dt.time(6), quiet_hours_end=dt.time(12))
+        settle()
+        at = dt.datetime(2026, 11, 26, 10, 0, tzinfo=MADRID)
+        add_appointment(primary, patient, "Blood test", at=at)
+        time_machine.move_to(at - dt.timedelta(hours=1), tick=False)
+        services.notify_upcoming_appointments(now=timezone.now())
+        time_machine.move_to(dt.datetime(2026, 11, 26, 12, 0, tzinfo=MADRID), tick=False)
+        outcomes = [r.return_value for r in work_tasks()]
+        assert "not sent: the appointment has begun" in outcomes
+        assert sent_to(primary.email) == []
+
+
 class TestQuietHours:
     def test_e_mail_waits_for_the_end_of_quiet_hours(
         self, patient: Patient, primary: User, time_machine
@@ -220,6 +257,8 @@ class TestQuietHours:
             patient=patient,
         )
         assert mine(primary, "appointment_upcoming")[0].read_at is None  # the app shows it now
+        (held,) = DBTaskResult.objects.filter(status="READY")
+        assert held.run_after == dt.datetime(2026, 11, 26, 7, 45, tzinfo=MADRID)
         assert work_tasks() == []
         assert sent_to(primary.email) == []
         time_machine.move_to(dt.datetime(2026, 11, 26, 7, 45, tzinfo=MADRID), tick=False)
@@ -273,13 +312,19 @@ class TestQuietHours:
             # and an end the clocks skip moves forward by the gap.
             ("2027-03-27 23:00", "22:00", "07:00", "2027-03-28 07:00"),
             ("2027-03-28 01:30", "01:00", "02:30", "2027-03-28 03:30"),
+            # In the second pass of the repeated hour (02:10 CET, after 02:59 CEST),
+            # quiet hours ending at 02:30 end at the second 02:30, not in the past.
+            ("2026-10-25 02:10+01:00", "22:00", "02:30", "2026-10-25 02:30+01:00"),
         ],
     )
     def test_quiet_hours_are_on_the_persons_clock(
         self, now: str, start: str, end: str, until: str | None
     ) -> None:
         def local(text: str) -> dt.datetime:
-            return dt.datetime.fromisoformat(text).replace(tzinfo=MADRID)
+            found = dt.datetime.fromisoformat(text)
+            if found.tzinfo is not None:  # a time the clocks show twice, by its offset
+                return found.astimezone(MADRID)
+            return found.replace(tzinfo=MADRID)
 
         preferences = NotificationPreferences(
             quiet_hours_start=dt.time.fromisoformat(start),
@@ -289,9 +334,10 @@ class TestQuietHours:
         if until is None:
             assert found is None
         else:
-            assert found == local(until)
+            assert found.astimezone(dt.UTC) == local(until).astimezone(dt.UTC)
+            assert found.astimezone(dt.UTC) > local(now).astimezone(dt.UTC)
             assert found.astimezone(MADRID).strftime("%H:%M") == (
-                "03:30" if end == "02:30" else end
+                "03:30" if until == "2027-03-28 03:30" else end
             )
 
 

@@ -170,11 +170,12 @@ def test_two_runners_at_once_notify_each_person_once() -> None:
         add_reading(users[0], patient, "heart_rate", Decimal(value))
     barrier = threading.Barrier(2)
     errors: list[Exception] = []
+    counted: list[int] = []
 
     def runner() -> None:
         try:
             barrier.wait(timeout=10)
-            services.notify_flagged_readings(now=timezone.now())
+            counted.append(services.notify_flagged_readings(now=timezone.now()))
         except Exception as error:
             errors.append(error)
         finally:
@@ -187,8 +188,13 @@ def test_two_runners_at_once_notify_each_person_once() -> None:
         thread.join(timeout=60)
     assert errors == []
     with system_context("test"):
-        found = Notification.objects.filter(patient=patient).count()
-    assert found == 3 * 3  # three readings, three members, once each
+        found = list(Notification.objects.filter(patient=patient).values_list("pk", flat=True))
+    assert len(found) == 3 * 3  # three readings, three members, once each
+    assert sum(counted) == 3 * 3  # and the runners' summaries say so, between them
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(args_kwargs__args__0__in=[str(pk) for pk in found])
+    assert queued.count() == 3 * 3  # one e-mail each
 
 
 def test_the_job_runner_sends_them(patient: Patient) -> None:

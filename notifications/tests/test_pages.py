@@ -132,16 +132,43 @@ class TestAdmin:
         assert task.return_value == "sent"
         assert [m.to for m in mail.outbox] == [[primary.email]]
 
+    def test_sending_again_respects_an_opt_out_and_keeps_the_record(
+        self, client: Client, staff: User, patient: Patient, primary: User
+    ) -> None:
+        work_tasks()
+        with system_context("test"):
+            (flagged,) = Notification.objects.filter(user=primary)
+            NotificationPreferences.objects.filter(user=primary).update(email_enabled=False)
+        mail.outbox.clear()
+        client.force_login(staff)
+        client.post(
+            reverse("admin:notifications_notification_changelist"),
+            {"action": "resend_email", "_selected_action": [str(flagged.pk)]},
+        )
+        (task,) = work_tasks()
+        assert task.return_value == "not sent: the recipient does not want it by e-mail"
+        assert mail.outbox == []
+        with system_context("test"):
+            assert Notification.objects.get(pk=flagged.pk).emailed_at == flagged.emailed_at
+
     def test_the_pages_open(self, client: Client, staff: User, patient: Patient) -> None:
         client.force_login(staff)
         with system_context("test"):
             notification = Notification.objects.first()
         assert notification is not None
+        pages = {}
         for url in (
             reverse("admin:notifications_notification_changelist"),
             reverse("admin:notifications_notification_change", args=[notification.pk]),
             reverse("admin:notifications_notificationpreferences_changelist"),
             reverse("admin:django_tasks_database_dbtaskresult_changelist"),
         ):
-            assert client.get(url).status_code == 200, url
+            response = client.get(url)
+            assert response.status_code == 200, url
+            pages[url] = response.content.decode()
         assert DBTaskResult.objects.exists()  # the fixture's alerts are queued
+        queue = pages[reverse("admin:django_tasks_database_dbtaskresult_changelist")]
+        assert "send_notification_email" in queue
+        assert notification.title in pages[reverse("admin:notifications_notification_changelist")]
+        choices = pages[reverse("admin:notifications_notificationpreferences_changelist")]
+        assert "alice@example.com" in choices  # the fixture's quiet hours
