@@ -76,6 +76,9 @@ class FileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # files come in through the checked upload only
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # a row without its stored object, or the reverse: never
+
 
 class LiveFilter(admin.SimpleListFilter):
     title = _("state")

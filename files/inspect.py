@@ -29,6 +29,8 @@ except ImportError:  # pragma: no cover - the lock installs it
 #: Pillow format → (MIME type, the extensions a file of it may carry).
 IMAGE_FORMATS = {
     "JPEG": ("image/jpeg", {".jpg", ".jpeg", ".jpe", ".jfif"}),
+    # Phones' multi-picture JPEGs (a depth map or preview inside): still JPEG files.
+    "MPO": ("image/jpeg", {".jpg", ".jpeg", ".jpe", ".jfif"}),
     "PNG": ("image/png", {".png"}),
     "WEBP": ("image/webp", {".webp"}),
     "HEIF": ("image/heic", {".heic", ".heif"}),
@@ -169,11 +171,16 @@ def _image(upload: IO[bytes], *, keep_location: bool) -> Inspected:
     upright = ImageOps.exif_transpose(image)
     metadata: dict[str, Any] = {"width": upright.width, "height": upright.height}
     cleaned = None
-    if GPS_IFD in exif and exif.get_ifd(GPS_IFD):
+    xmp = image.info.get("xmp") or b""
+    located = bool(GPS_IFD in exif and exif.get_ifd(GPS_IFD)) or b"GPS" in bytes(
+        xmp if isinstance(xmp, bytes) else str(xmp).encode()
+    )
+    if located:
         if keep_location:
             metadata["location"] = "kept"
         else:
-            del exif[GPS_IFD]
+            if GPS_IFD in exif:
+                del exif[GPS_IFD]
             cleaned = _resave(image, exif)
             metadata["location"] = "removed"
     found = Inspected(mime, EXTENSIONS[mime], metadata, cleaned)
@@ -185,12 +192,14 @@ def _resave(image: Image.Image, exif: Image.Exif) -> bytes:
     """The same picture without the removed EXIF tags (JPEG keeps its own
     quantisation, so no visible loss)."""
     out = io.BytesIO()
-    options: dict[str, Any] = {"exif": exif}
-    if image.format == "JPEG":
-        options["quality"] = "keep"
-    elif image.format == "WEBP":
+    image.info.pop("xmp", None)  # XMP can carry the location too: it goes
+    options: dict[str, Any] = {"exif": exif, "icc_profile": image.info.get("icc_profile")}
+    file_format = "JPEG" if image.format == "MPO" else image.format
+    if file_format == "JPEG":
+        options["quality"] = "keep" if image.format == "JPEG" else 95
+    elif file_format == "WEBP":
         options["quality"] = 90
-    image.save(out, format=image.format, **options)
+    image.save(out, format=file_format, **options)
     return out.getvalue()
 
 

@@ -77,23 +77,29 @@ def files_upload(
     same form sent twice keeps each file once."""
     require(patient, Area.FILES, Level.WRITE)
     result = Uploaded()
-    with transaction.atomic():
-        _lock_patient_files(patient)
-        used = used_bytes(patient)
-        for position, upload in enumerate(uploads):
-            name = inspect.clean_name(upload.name or "")
-            key = f"{form_token}:{position}"
-            try:
-                file = _keep(patient, actor, upload, name, key, used, keep_location)
-            except ValidationError as error:
-                result.refused.append((name, " ".join(error.messages)))
-                continue
-            if measurement is not None or log is not None:
-                file.measurement, file.log = measurement, log
-            if file._state.adding:
-                _insert(file)
-                used += file.size or 0
-            result.saved.append(file)
+    stored: list[File] = []
+    try:
+        with transaction.atomic():
+            _lock_patient_files(patient)
+            used = used_bytes(patient)
+            for position, upload in enumerate(uploads):
+                name = inspect.clean_name(upload.name or "")
+                key = f"{patient.pk}:{form_token}:{position}"
+                try:
+                    file = _keep(patient, actor, upload, name, key, used, keep_location)
+                except ValidationError as error:
+                    result.refused.append((name, " ".join(error.messages)))
+                    continue
+                if file._state.adding:
+                    stored.append(file)
+                    file.measurement, file.log = measurement, log
+                    _insert(file)
+                    used += file.size or 0
+                result.saved.append(file)
+    except Exception:
+        for file in stored:  # the rows were rolled back: so go their objects
+            _remove_stored(file)
+        raise
     return result
 
 
@@ -160,12 +166,8 @@ def _keep(
 
 
 def _insert(file: File) -> None:
-    try:
-        with transaction.atomic():
-            file.save(force_insert=True)
-    except Exception:
-        _remove_stored(file)  # nothing stored without its row
-        raise
+    with transaction.atomic():
+        file.save(force_insert=True)
 
 
 def _remove_stored(file: File) -> None:
@@ -219,9 +221,13 @@ def files_purge(patient_id: uuid.UUID) -> int:
     """The purge job, before deleting a patient (system context): its stored
     objects, then its rows (the plan's foreign keys have no ON DELETE action)."""
     files = list(File.objects.filter(patient_id=patient_id))
-    for file in files:
-        _remove_stored(file)
     File.objects.filter(patient_id=patient_id).delete()
+
+    def remove() -> None:
+        for file in files:
+            _remove_stored(file)
+
+    transaction.on_commit(remove)  # not before the patient's deletion is committed
     return len(files)
 
 

@@ -44,17 +44,25 @@ def serve(
             object_id=str(file.pk),
         )
     disposition = content_disposition_header(not inline, download_name(file)) or ""
-    response = send(path, mime, disposition, cache="private, max-age=300" if thumbnail else "")
+    # A PDF shown in the browser needs our sandbox header, which an S3 redirect
+    # would lose: it is streamed through MedTrack wherever it is stored.
+    stream = inline and mime == "application/pdf"
+    cache = "private, max-age=300" if thumbnail else ""
+    response = send(path, mime, disposition, cache=cache, stream=stream)
     if mime == "application/pdf":
         response["Content-Security-Policy"] = PDF_POLICY
     return response
 
 
-def send(path: str, mime: str, disposition: str, *, cache: str = "") -> HttpResponse:
-    """Stream ``path`` from the local directory, or redirect to a presigned S3 URL
-    (valid for ``S3_URL_EXPIRE_SECONDS``). For callers that have checked access."""
+def send(
+    path: str, mime: str, disposition: str, *, cache: str = "", stream: bool = False
+) -> HttpResponse:
+    """Stream ``path`` from the local directory (or from S3 when ``stream``), or
+    redirect to a presigned S3 URL (valid for ``S3_URL_EXPIRE_SECONDS``; the
+    redirect itself is never cached, so it cannot outlive its URL). For callers
+    that have checked access."""
     response: HttpResponseBase
-    if isinstance(default_storage, FileSystemStorage):
+    if stream or isinstance(default_storage, FileSystemStorage):
         try:
             handle = default_storage.open(path, "rb")
         except FileNotFoundError as error:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +62,11 @@ def upload(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         patient=patient,
         initial=initial,
     )
+    too_large = [
+        _("%(name)s is larger than %(limit)s: it was not sent.")
+        % {"name": name, "limit": filesizeformat(services.max_bytes())}
+        for name in getattr(request, "too_large", [])
+    ]
     if posted and form.is_valid():
         result = services.files_upload(
             patient=patient,
@@ -71,7 +77,7 @@ def upload(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
             log=form.cleaned_data["log"],
             keep_location=form.cleaned_data["keep_location"],
         )
-        for _name, why in result.refused:
+        for why in too_large + [why for _name, why in result.refused]:
             form.add_error("upload", why)
         if result.saved:
             count = len(result.saved)
@@ -80,18 +86,22 @@ def upload(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
                 ngettext("%(count)d file kept.", "%(count)d files kept.", count)
                 % {"count": count},
             )
-            for _name, why in result.refused:
+            for why in too_large + [why for _name, why in result.refused]:
                 messages.warning(request, why)
             listing = reverse("files:list", args=[patient.pk])
             if request.headers.get("X-Upload"):  # the page's script navigates itself
                 return HttpResponse(status=201, headers={"X-Location": listing})
             return redirect(listing)
+    elif posted:
+        for why in too_large:
+            form.add_error("upload", why)
     attached = form["measurement"].value() or form["log"].value()
     context = {
         "patient": patient,
         "form": form,
         "attached": attached,
         "max_bytes": services.max_bytes(),
+        "space_left": max(0, services.quota_bytes() - services.used_bytes(patient)),
     }
     return render(request, "files/upload.html", context, status=200)
 

@@ -287,8 +287,14 @@ else:
 #: The largest file one may upload, and what one patient's files may add up to.
 FILE_MAX_MB = env_int("FILE_MAX_MB", 20)
 FILE_PATIENT_QUOTA_MB = env_int("FILE_PATIENT_QUOTA_MB", 1024)
-#: Uploads land on disk above this size, not in memory.
+#: Uploads land on disk above this size, not in memory; a file over FILE_MAX_MB
+#: is not received beyond the limit (files.upload_handlers.SizeLimit).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "files.upload_handlers.SizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 #: Images above this many pixels are refused (decompression bombs).
 FILE_MAX_PIXELS = env_int("FILE_MAX_PIXELS", 50_000_000)
 #: At most this many files in one upload.

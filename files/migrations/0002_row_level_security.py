@@ -49,7 +49,15 @@ class Migration(migrations.Migration):
             update_check=rls.member_of(rls.WRITERS, area="files", write=True),
             area="files",
             # What was stored never changes: only its name, note and attachment.
-            keep=("patient_id", "uploaded_by", "filename", "storage_path", "mime_type", "size"),
+            keep=(
+                "patient_id",
+                "uploaded_by",
+                "filename",
+                "storage_path",
+                "mime_type",
+                "size",
+                "metadata",
+            ),
         ),
         rls.policies(
             "file_shares",

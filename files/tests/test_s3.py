@@ -96,6 +96,17 @@ def test_the_round_trip_through_s3(
         urllib.request.urlopen(unsigned)  # noqa: S310
     assert refused.value.code == 403
 
+    # A PDF shown in the browser comes through MedTrack, sandboxed, not via a redirect.
+    from files.tests.test_uploads import pdf_bytes
+
+    letter = add_file(primary, patient, "letter.pdf", pdf_bytes())
+    shown = client.get(reverse("files:view", args=[patient.pk, letter.pk]))
+    assert shown.status_code == 200
+    assert shown["Content-Security-Policy"].startswith("sandbox")
+    assert shown["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(shown.streaming_content).startswith(b"%PDF-")
+    assert response["Cache-Control"] == "private, no-store"  # a redirect is never cached
+
     # A stranger is not even redirected.
     other = User.objects.get(email="nora@example.com")
     client.force_login(other)
@@ -105,4 +116,5 @@ def test_the_round_trip_through_s3(
     client.force_login(primary)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("files:delete", args=[patient.pk, photo.pk]))
+        client.post(reverse("files:delete", args=[patient.pk, letter.pk]))
     assert "Contents" not in s3.list_objects_v2(Bucket=name)

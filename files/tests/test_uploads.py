@@ -204,6 +204,34 @@ class TestImagePrivacy:
         assert kept.metadata["location"] == "kept"
         assert stored(kept) == content
 
+    def test_location_in_xmp_is_removed_too_and_colours_kept(
+        self, primary: User, patient: Patient
+    ) -> None:
+        xmp = (
+            b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+            b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/"'
+            b' exif:GPSLatitude="40,25.0N" exif:GPSLongitude="3,42.0W"/></rdf:RDF></x:xmpmeta>'
+        )
+        from PIL import ImageCms
+
+        profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), "red").save(out, format="JPEG", xmp=xmp, icc_profile=profile)
+        (file,) = upload(primary, patient, ("phone.jpg", out.getvalue())).saved
+        assert file.metadata["location"] == "removed"
+        kept = stored(file)
+        assert b"GPSLatitude" not in kept
+        assert Image.open(io.BytesIO(kept)).info.get("icc_profile") == profile
+
+    def test_multi_picture_jpegs_from_phones_are_jpegs(
+        self, primary: User, patient: Patient
+    ) -> None:
+        out = io.BytesIO()
+        picture = Image.new("RGB", (40, 30), "green")
+        picture.save(out, format="MPO", save_all=True, append_images=[picture])
+        (file,) = upload(primary, patient, ("IMG_2041.JPG", out.getvalue())).saved
+        assert file.mime_type == "image/jpeg"
+
     def test_thumbnails_stand_upright_and_carry_no_exif(
         self, primary: User, patient: Patient
     ) -> None:

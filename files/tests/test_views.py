@@ -138,6 +138,25 @@ class TestUpload:
         assert "Not kept:" in page
         assert 'id="id_keep_location" checked' in page
 
+    def test_a_file_over_the_limit_is_not_even_received(
+        self, client: Client, patient: Patient, secondary: User, settings
+    ) -> None:
+        settings.FILE_MAX_MB = 1
+        client.force_login(secondary)
+        response = client.post(
+            url("upload", patient),
+            {
+                "upload": [
+                    SimpleUploadedFile("scan.txt", b"z" * (1024 * 1024 + 10)),
+                    SimpleUploadedFile("ok.txt", b"fine\n"),
+                ]
+            },
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "1 file kept." in page
+        assert "scan.txt is larger than 1.0\xa0MB: it was not sent." in page
+
     def test_nothing_chosen(self, client: Client, patient: Patient, secondary: User) -> None:
         client.force_login(secondary)
         page = client.post(url("upload", patient), {}).content.decode()
@@ -297,6 +316,29 @@ class TestSharing:
         assert response.status_code == 403
 
 
+@pytest.mark.db_behaviour
+def test_the_person_shared_with_can_read_but_never_write(patient: Patient) -> None:
+    from django.db import DatabaseError, transaction
+
+    photo = the_photo(patient)
+    with system_context("test"):
+        share = FileShare.objects.get(file=photo)
+    for statement, params in [
+        ("UPDATE files SET file_name = 'mine' WHERE id = %s", [photo.pk]),
+        ("UPDATE file_shares SET expires_at = NULL, revoked_at = NULL WHERE id = %s", [share.pk]),
+        ("DELETE FROM files WHERE id = %s", [photo.pk]),
+    ]:
+        with acting_as(nora().pk), connection.cursor() as cursor:
+            try:
+                with transaction.atomic():
+                    cursor.execute(statement, params)
+                    changed = cursor.rowcount
+            except DatabaseError:
+                changed = 0
+        assert changed == 0, statement
+    assert the_photo(patient).file_name == "blood pressure cuff"
+
+
 def notifications_of(user: User, type: str) -> list[Notification]:
     with acting_as(user.pk):
         return list(Notification.objects.filter(type=type))
@@ -356,7 +398,9 @@ class TestChanges:
         with system_context("test"):
             assert File.objects.get(pk=note.pk).log_id is None
 
-    def test_the_purge_deletes_files_first(self, patient: Patient, primary: User) -> None:
+    def test_the_purge_deletes_files_first(
+        self, patient: Patient, primary: User, django_capture_on_commit_callbacks
+    ) -> None:
         from patients.services import patients_purge
 
         photo = the_photo(patient)
@@ -364,7 +408,8 @@ class TestChanges:
             Patient.objects.filter(pk=patient.pk).update(
                 is_deleted=True, deleted_at=timezone.now() - dt.timedelta(days=400)
             )
-        assert [p.pk for p in patients_purge(now=timezone.now())] == [patient.pk]
+        with django_capture_on_commit_callbacks(execute=True):  # objects go after the commit
+            assert [p.pk for p in patients_purge(now=timezone.now())] == [patient.pk]
         assert not default_storage.exists(photo.storage_path)
         with system_context("test"), connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM files WHERE patient_id = %s", [patient.pk])

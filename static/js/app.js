@@ -75,7 +75,13 @@ document.addEventListener("DOMContentLoaded", () => {
     const button = form.querySelector("button[type=submit]");
     const chosen = () =>
       [...form.querySelectorAll("input[type=file]")].flatMap((input) => [...input.files]);
+    const list = form.querySelector("[data-upload-chosen]");
     const check = () => {
+      list.replaceChildren(...chosen().map((file) => {
+        const item = document.createElement("li");
+        item.textContent = file.name;
+        return item;
+      }));
       const large = chosen().filter((file) => limit && file.size > limit);
       warning.hidden = large.length === 0;
       warning.textContent = `${form.dataset.tooLarge} ${large.map((f) => f.name).join(", ")}`;
@@ -92,7 +98,11 @@ document.addEventListener("DOMContentLoaded", () => {
         if (!progress.lengthComputable) return;
         bar.hidden = false;
         bar.value = Math.round((progress.loaded / progress.total) * 100);
-        status.textContent = `${bar.value} %`;
+        const step = Math.floor(bar.value / 25) * 25;  // announced at 25, 50, 75, 100 %
+        if (status.dataset.step !== String(step)) {
+          status.dataset.step = String(step);
+          status.textContent = `${step} %`;
+        }
       });
       request.setRequestHeader("X-Upload", "1");
       request.addEventListener("load", () => {
