@@ -6,4 +6,7 @@ from dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("patients/<uuid:patient_id>/analytics/", views.patient_analytics, name="analytics"),
+]

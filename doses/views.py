@@ -84,12 +84,21 @@ def record(
         )
     except Dose.DoesNotExist:
         raise Http404 from None
+    back = "dashboard" if request.POST.get("back") == "dashboard" else ""
     if request.htmx and dose is not None:  # type: ignore[attr-defined]
         row = selectors.Row(dose, selectors.state_of(dose, timezone.now()))
-        context = {"patient": patient, "row": row, "can_record": True, "notice": notice}
+        context = {
+            "patient": patient,
+            "row": row,
+            "can_record": True,
+            "notice": notice,
+            "back": back,
+        }
         return render(request, "doses/includes/_row.html", context)
     if notice:
         messages.warning(request, notice)
+    if back:
+        return redirect("dashboard:home")
     return redirect("doses:today", patient_id=patient.pk)
 
 

@@ -41,6 +41,15 @@ class Band:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Marker:
+    """A moment to point at (a medication change): a dashed line and a number;
+    the caller lists the numbers' meanings beside the chart and in its description."""
+
+    at: datetime.datetime
+    label: str
+
+
 Flagged = Callable[[Series, datetime.datetime, float], bool]
 _Tooltip = Callable[[str, datetime.datetime, float], str]
 
@@ -95,6 +104,7 @@ def line_chart(
     y_max: float | None = None,
     compact: bool = False,
     unit: str = "",
+    markers: Sequence[Marker] = (),
 ) -> SafeString:
     """Render ``series`` between ``start`` and ``end`` as an SVG line chart.
 
@@ -115,6 +125,12 @@ def line_chart(
     low, high, ticks = _y_axis(values, y_min, y_max, layout.max_ticks)
     scale = _Scale(layout, start, (end - start).total_seconds(), low, high)
     chart_id = f"chart-{uuid.uuid4().hex[:12]}"
+    shown = [m for m in markers if start <= m.at <= end]
+    if shown:
+        description += " " + " ".join(
+            f"{number}: {marker.label} ({_day(marker.at, zone)})."
+            for number, marker in enumerate(shown, start=1)
+        )
     css = "chart chart-compact" if compact else "chart"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
@@ -126,6 +142,7 @@ def line_chart(
     parts += _bands(bands, scale)
     parts += _y_ticks(ticks, scale)
     parts += _x_axis(start, end, zone, layout)
+    parts += _markers(shown, scale)
     if unit:
         parts.append(_text(layout.left, layout.top - 6, unit, "chart-axis chart-unit", "start"))
     tooltip = _tooltips(zone, unit)
@@ -305,6 +322,23 @@ def _x_axis(
     for at, x, anchor in labels:
         text = date_format(timezone.localtime(at, zone), fmt)
         parts.append(_text(x, y, text, "chart-axis chart-date", anchor))
+    return parts
+
+
+def _day(at: datetime.datetime, zone: zoneinfo.ZoneInfo | None) -> str:
+    return date_format(timezone.localtime(at, zone), "j M")
+
+
+def _markers(markers: Sequence[Marker], scale: _Scale) -> list[str]:
+    layout = scale.layout
+    parts = []
+    for number, marker in enumerate(markers, start=1):
+        x = scale.x(marker.at)
+        parts.append(
+            f'<line class="chart-marker" x1="{x:.1f}" y1="{layout.top:.1f}" x2="{x:.1f}" '
+            f'y2="{layout.bottom:.1f}"><title>{escape(marker.label)}</title></line>'
+        )
+        parts.append(_text(x + 3, layout.top + 10, str(number), "chart-marker-label", "start"))
     return parts
 
 

@@ -79,8 +79,10 @@ def chart(
     symbol: str,
     width: int = 440,
     height: int = 240,
+    markers: Sequence[charts.Marker] = (),
 ) -> SafeString:
-    """The trend chart; blood pressure draws both lines; flagged readings stand out."""
+    """The trend chart; blood pressure draws both lines; flagged readings stand out;
+    ``markers`` point at moments (medication changes on the analytics page)."""
     main = charts.Series(
         str(kind.value_name).capitalize() if kind.has_secondary else title,
         [(p.at, _shown(unit, p.value)) for p in points],
@@ -151,6 +153,7 @@ def chart(
         width=width,
         height=height,
         unit=symbol,
+        markers=markers,
         **y_range,  # type: ignore[arg-type]
     )
 

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from conftest import make_patient
+from conftest import add_appointment, add_medication, add_reading, make_patient
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:home")
-# session, user, unread badge, then inside the request's transaction: savepoint (tests only),
-# app.user_id, patients, app.user_id restored (tests only), release (tests only).
-QUERIES = 8
+# session, user, then inside the request's transaction: savepoint (tests only), app.user_id,
+# patients, doses due, today's progress, flagged readings, low stock, invitations,
+# appointments, notifications (with the badge's count), app.user_id restored, release
+# (tests only). Production: 12.
+QUERIES = 14
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
@@ -42,13 +45,82 @@ def test_it_lists_my_patients_in_a_fixed_number_of_queries(
     django_assert_num_queries,
 ) -> None:
     for number in range(count):
-        make_patient(
+        patient = make_patient(
             primary, f"Patient {number:02}", dob=dt.date(1950, 1, 1) + dt.timedelta(days=number)
         )
+        # Each with medications, doses, readings and an appointment: the count stays.
+        add_medication(primary, patient, quantity_on_hand=2, refill_threshold=5)
+        add_reading(primary, patient, "heart_rate", Decimal(130 + number))
+        add_appointment(primary, patient, f"Check-up {number}")
     client.force_login(primary)
 
     with django_assert_num_queries(QUERIES):
         content = client.get(URL).content.decode()
 
     assert content.count('class="patient-card"') == count
+    assert content.count("is running low") == count
     assert "Tomás Stranger" not in content
+
+
+class TestTheMorningView:
+    @pytest.fixture(autouse=True)
+    def at_eight(self, time_machine) -> None:
+        # The fixture's Metformin is due at 08:00 and 20:00 on Rosa's clock (Madrid).
+        time_machine.move_to(dt.datetime(2026, 11, 25, 7, 55, tzinfo=dt.UTC), tick=False)
+
+    def test_what_is_due_and_what_needs_attention(
+        self, client: Client, patient: Patient, secondary: User
+    ) -> None:
+        from django.utils import timezone
+
+        from doses.models import Dose
+        from medtrack.rls import system_context
+
+        with system_context("test"):  # yesterday's evening dose went unrecorded
+            Dose.objects.filter(
+                patient=patient, scheduled_for__lt=timezone.now() - dt.timedelta(hours=5)
+            ).update(status="missed")
+            Dose.objects.filter(patient=patient, status="taken").update(status="pending")
+        client.force_login(secondary)
+        page = client.get(URL).content.decode()
+        assert "Due now" in page
+        assert "<strong>Rosa Primary</strong> · Metformin 500 mg" in page
+        assert 'name="back" value="dashboard"' in page
+        assert "Blood pressure" not in page  # no health detail beyond what to do
+        assert "Rosa Primary: 1 reading outside its target" in page
+        assert "Cardiology check-up" in page
+        assert "0 of 2 doses recorded today" in page
+
+    def test_taken_in_one_tap_updates_the_row_in_place(
+        self, client: Client, patient: Patient, secondary: User
+    ) -> None:
+        from doses.models import Dose
+        from medtrack.rls import acting_as
+
+        with acting_as(secondary.pk):
+            dose = (
+                Dose.objects.filter(patient=patient, status="pending")
+                .order_by("scheduled_for")
+                .first()
+            )
+        client.force_login(secondary)
+        record = reverse("doses:record", args=[patient.pk, dose.pk])
+        response = client.post(
+            record, {"action": "taken", "back": "dashboard"}, headers={"HX-Request": "true"}
+        )
+        row = response.content.decode()
+        assert "<strong>Rosa Primary</strong>" in row
+        assert ">Taken<" in row
+        # Without JavaScript: back to the dashboard.
+        plain = client.post(record, {"action": "undo", "back": "dashboard"})
+        assert plain["Location"] == URL
+
+    def test_managers_see_waiting_invitations(
+        self, client: Client, patient: Patient, primary: User, secondary: User
+    ) -> None:
+        client.force_login(primary)
+        assert (
+            "Rosa Primary: 1 invitation waiting for an answer" in client.get(URL).content.decode()
+        )
+        client.force_login(secondary)
+        assert "invitation waiting" not in client.get(URL).content.decode()

@@ -1,0 +1,233 @@
+"""Per-patient analytics: adherence week by week, when doses are missed,
+as-needed use, vital signs beside medication changes. Each panel is one query
+over the source tables (DESIGN.md §B.11: no summary tables until the benchmark
+asks for one); weeks and hours are the patient's own (Monday to Sunday, in
+their zone, DST weeks included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.db.models import Count, F, Q
+from django.db.models.functions import ExtractHour, Trunc
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from doses.models import Dose, DoseStatus
+from doses.services import late_after
+from measurements import charts
+from medications.recurrence import start_of_day
+from patients.models import Patient
+
+WEEKS = 12
+
+
+@dataclass
+class Week:
+    start: dt.date
+    taken: int = 0
+    late: int = 0
+    skipped: int = 0
+    missed: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.taken + self.late + self.skipped + self.missed
+
+    @property
+    def percent(self) -> int | None:
+        """Adherence: taken (late included) ÷ (taken + skipped + missed)."""
+        return round(100 * (self.taken + self.late) / self.counted) if self.counted else None
+
+    def add(self, other: Week) -> None:
+        self.taken += other.taken
+        self.late += other.late
+        self.skipped += other.skipped
+        self.missed += other.missed
+
+
+@dataclass
+class Adherence:
+    weeks: list[dt.date]
+    overall: dict[dt.date, Week]
+    medications: dict[str, dict[dt.date, Week]] = field(default_factory=dict)
+
+    def total(self, by_week: dict[dt.date, Week]) -> Week:
+        found = Week(self.weeks[0])
+        for week in by_week.values():
+            found.add(week)
+        return found
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def weeks_until(now: dt.datetime, zone: ZoneInfo, count: int = WEEKS) -> list[dt.date]:
+    """The Mondays of the last ``count`` weeks, this one included, oldest first."""
+    this_week = week_start(now.astimezone(zone).date())
+    return [this_week - dt.timedelta(weeks=n) for n in range(count - 1, -1, -1)]
+
+
+def adherence(patient: Patient, now: dt.datetime, count: int = WEEKS) -> Adherence:
+    """Taken on time, taken late, skipped and missed, by the patient's week and
+    medication, over doses whose time has passed (as-needed ones left out)."""
+    zone = patient.zone
+    weeks = weeks_until(now, zone, count)
+    late = Q(status=DoseStatus.TAKEN, taken_at__gt=F("scheduled_for") + late_after())
+    rows = (
+        Dose.objects.filter(
+            patient=patient,
+            schedule__isnull=False,
+            scheduled_for__gte=start_of_day(weeks[0], zone),
+            scheduled_for__lt=now,
+        )
+        .annotate(week=Trunc("scheduled_for", "week", tzinfo=zone))
+        .values("week", "medication__name")
+        .annotate(
+            taken=Count("pk", filter=Q(status=DoseStatus.TAKEN) & ~late),
+            late=Count("pk", filter=late),
+            skipped=Count("pk", filter=Q(status=DoseStatus.SKIPPED)),
+            missed=Count("pk", filter=Q(status=DoseStatus.MISSED)),
+        )
+        .order_by("medication__name", "week")
+    )
+    result = Adherence(weeks, {week: Week(week) for week in weeks})
+    for row in rows:
+        start = row["week"].astimezone(zone).date()
+        week = Week(start, row["taken"], row["late"], row["skipped"], row["missed"])
+        result.medications.setdefault(
+            row["medication__name"], {w: Week(w) for w in weeks}
+        ).setdefault(start, Week(start)).add(week)
+        result.overall.setdefault(start, Week(start)).add(week)
+    return result
+
+
+def adherence_chart(result: Adherence, zone: ZoneInfo) -> SafeString:
+    """Weekly adherence, as a line, with its text alternative."""
+    points = [
+        (dt.datetime.combine(week, dt.time(12), zone) + dt.timedelta(days=3), float(value))
+        for week, value in ((w, result.overall[w].percent) for w in result.weeks)
+        if value is not None
+    ]
+    counted = [result.overall[w] for w in result.weeks if result.overall[w].counted]
+    description = (
+        _("Lowest week %(low)s%%, highest %(high)s%%, over %(weeks)s weeks with doses.")
+        % {
+            "low": min(w.percent or 0 for w in counted),
+            "high": max(w.percent or 0 for w in counted),
+            "weeks": len(counted),
+        }
+        if counted
+        else _("No doses in these weeks.")
+    )
+    return charts.line_chart(
+        series=[charts.Series(_("Adherence"), points)],
+        start=start_of_day(result.weeks[0], zone),
+        end=start_of_day(result.weeks[-1] + dt.timedelta(days=7), zone),
+        title=_("Adherence by week, last %(weeks)s weeks") % {"weeks": len(result.weeks)},
+        description=description,
+        zone=zone,
+        y_min=0,
+        y_max=100,
+        unit="%",
+        height=200,
+    )
+
+
+def missed_hours(patient: Patient, now: dt.datetime, count: int = WEEKS) -> list[tuple[int, int]]:
+    """(hour of the patient's day, doses missed then), most missed first."""
+    zone = patient.zone
+    since = start_of_day(weeks_until(now, zone, count)[0], zone)
+    rows = (
+        Dose.objects.filter(patient=patient, status=DoseStatus.MISSED, scheduled_for__gte=since)
+        .annotate(hour=ExtractHour("scheduled_for", tzinfo=zone))
+        .values("hour")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "hour")[:3]
+    )
+    return [(row["hour"], row["count"]) for row in rows]
+
+
+def as_needed_use(
+    patient: Patient, now: dt.datetime, count: int = WEEKS
+) -> tuple[list[dt.date], dict[str, dict[dt.date, int]]]:
+    """As-needed doses given, by medication and the patient's week."""
+    zone = patient.zone
+    weeks = weeks_until(now, zone, count)
+    rows = (
+        Dose.objects.filter(
+            patient=patient,
+            schedule__isnull=True,
+            status=DoseStatus.TAKEN,
+            taken_at__gte=start_of_day(weeks[0], zone),
+            taken_at__lte=now,
+        )
+        .annotate(week=Trunc("taken_at", "week", tzinfo=zone))
+        .values("week", "medication__name")
+        .annotate(count=Count("pk"))
+        .order_by("medication__name", "week")
+    )
+    found: dict[str, dict[dt.date, int]] = defaultdict(lambda: dict.fromkeys(weeks, 0))
+    for row in rows:
+        found[row["medication__name"]][row["week"].astimezone(zone).date()] = row["count"]
+    return weeks, dict(found)
+
+
+@dataclass(frozen=True)
+class Change:
+    at: dt.datetime
+    text: str
+
+
+def medication_changes(patient: Patient, since: dt.datetime, until: dt.datetime) -> list[Change]:
+    """Started (on its start date), paused, stopped, resumed, and dose changes (when
+    they were saved), from the medications' own history (one query): the markers
+    on the vital-sign chart."""
+    events = (
+        apps.get_model("medications", "MedicationEvent")
+        .objects.filter(patient_id=patient.pk)
+        .order_by("pgh_obj_id", "pgh_id")
+        .values_list(
+            "pgh_obj_id", "pgh_label", "updated_at", "start_date", "name", "status", "dose_amount"
+        )
+    )
+    zone = patient.zone
+    changes = []
+    previous: dict[object, tuple] = {}
+    for obj, label, saved, start_date, name, status, amount in events:
+        before = previous.get(obj)
+        previous[obj] = (status, amount)
+        at = start_of_day(start_date, zone) if label == "insert" else saved
+        if not since <= at <= until:
+            continue
+        if label == "insert":
+            changes.append(Change(at, _("%(name)s started") % {"name": name}))
+        elif before and before[0] != status:
+            verbs = {
+                "active": _("%(name)s resumed"),
+                "paused": _("%(name)s paused"),
+                "discontinued": _("%(name)s stopped"),
+            }
+            changes.append(Change(at, verbs.get(status, _("%(name)s changed")) % {"name": name}))
+        elif before and before[1] != amount:
+            changes.append(Change(at, _("%(name)s: new dose") % {"name": name}))
+    return sorted(changes, key=lambda change: change.at)
+
+
+def describe_changes(changes: list[Change], zone: ZoneInfo) -> str:
+    if not changes:
+        return _("No medication changes in this period.")
+    return ngettext(
+        "Medication change: %(list)s.", "Medication changes: %(list)s.", len(changes)
+    ) % {
+        "list": "; ".join(
+            f"{date_format(change.at.astimezone(zone), 'j M')} {change.text}" for change in changes
+        )
+    }
