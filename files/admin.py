@@ -53,19 +53,7 @@ class FileAdmin(admin.ModelAdmin):
         "uploaded_by",
         "uploaded_at",
     )
-    readonly_fields = (
-        "patient",
-        "measurement",
-        "log",
-        "original_name",
-        "filename",
-        "mime_type",
-        "size",
-        "storage_path",
-        "metadata",
-        "uploaded_by",
-        "uploaded_at",
-    )
+    readonly_fields = fields[2:]  # all but the name and the note
     inlines = [ShareInline]
     show_full_result_count = False
 

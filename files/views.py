@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from files import selectors, services, serving
 from files.forms import FileForm, FilterForm, ShareForm, UploadForm
-from files.models import FileShare
+from files.models import File, FileShare
 from medtrack.db import EditConflict
 from medtrack.forms import after_conflict
 from medtrack.shortcuts import get_or_gone
@@ -142,12 +142,22 @@ def file_detail(
         else:
             messages.success(request, _("Saved."))
             return redirect("files:detail", patient_id=patient.pk, file_id=file.pk)
+    return _detail(request, patient, file, form, ShareForm())
+
+
+def _detail(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    file: File,
+    form: FileForm,
+    share_form: ShareForm,
+) -> HttpResponse:
     can_write = can(patient, Area.FILES, Level.WRITE)
     context = {
         "patient": patient,
         "file": file,
         "form": form,
-        "share_form": ShareForm(),
+        "share_form": share_form,
         "shares": selectors.live_shares(file) if can_write else [],
         "can_write": can_write,
     }
@@ -201,15 +211,10 @@ def share(request: AuthenticatedHttpRequest, patient: Patient, file_id: uuid.UUI
                 % {"email": form.cleaned_data["email"]},
             )
             return redirect("files:detail", patient_id=patient.pk, file_id=file.pk)
-    context = {
-        "patient": patient,
-        "file": file,
-        "form": FileForm(initial={"file_name": file.file_name, "note": file.note}),
-        "share_form": form,
-        "shares": selectors.live_shares(file),
-        "can_write": True,
-    }
-    return render(request, "files/detail.html", context)
+    edit = FileForm(
+        initial={"file_name": file.file_name, "note": file.note, "version": file.updated_at}
+    )
+    return _detail(request, patient, file, edit, form)
 
 
 @patient_view(Area.FILES, Level.WRITE)

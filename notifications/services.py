@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User, UserSettings
 from appointments.models import REMINDER_CHOICES, Appointment
@@ -245,6 +246,29 @@ def day_and_time(value: dt.datetime, zone: ZoneInfo) -> dict[str, str]:
     return {"day": date_format(local, "D j M"), "time": date_format(local, "H:i")}
 
 
+def _about_dose(type: Type, title: str, body: str) -> Callable[[Dose, Recipient], Notification]:
+    """A notification about a dose: ``title`` and ``body`` take the medication and
+    patient names and the dose's day and time on the patient's clock."""
+
+    def make(dose: Dose, person: Recipient) -> Notification:
+        assert dose.scheduled_for is not None
+        words = {
+            "medication": dose.medication.name,
+            "name": dose.patient.name,
+            **day_and_time(dose.scheduled_for, dose.patient.zone),
+        }
+        return Notification(
+            type=type,
+            title=_(title) % words,
+            body=_(body) % words,
+            url=reverse("doses:today", args=[dose.patient_id]),
+            data={"dose_id": str(dose.pk), "at": dose.scheduled_for.isoformat()},
+            dedupe_key=f"{type}:{dose.pk}",
+        )
+
+    return make
+
+
 def notify_due_doses(*, now: dt.datetime) -> int:
     """ "Time for Metformin" when a scheduled dose comes due (for those who asked)."""
     with system_context("notify due doses"):
@@ -254,19 +278,11 @@ def notify_due_doses(*, now: dt.datetime) -> int:
             scheduled_for__gt=now - DUE_WINDOW,
             scheduled_for__lte=now,
         ).select_related("medication", "patient")
-
-        def make(dose: Dose, person: Recipient) -> Notification:
-            assert dose.scheduled_for is not None
-            return Notification(
-                type=Type.DOSE_DUE,
-                title=_("Time for %(medication)s (%(name)s)")
-                % {"medication": dose.medication.name, "name": dose.patient.name},
-                body=_("Due at %(time)s.") % day_and_time(dose.scheduled_for, dose.patient.zone),
-                url=reverse("doses:today", args=[dose.patient_id]),
-                data={"dose_id": str(dose.pk), "at": dose.scheduled_for.isoformat()},
-                dedupe_key=f"dose_due:{dose.pk}",
-            )
-
+        make = _about_dose(
+            Type.DOSE_DUE,
+            gettext_noop("Time for %(medication)s (%(name)s)"),
+            gettext_noop("Due at %(time)s."),
+        )
         return _fan_out(doses, Area.DOSES, make, now=now)
 
 
@@ -278,20 +294,11 @@ def notify_missed_doses(*, now: dt.datetime) -> int:
             scheduled_for__gte=now - missed_after() - CATCH_UP,
             scheduled_for__lt=now,
         ).select_related("medication", "patient")
-
-        def make(dose: Dose, person: Recipient) -> Notification:
-            assert dose.scheduled_for is not None
-            return Notification(
-                type=Type.DOSE_MISSED,
-                title=_("%(medication)s was not given to %(name)s")
-                % {"medication": dose.medication.name, "name": dose.patient.name},
-                body=_("The %(time)s dose on %(day)s was not recorded.")
-                % day_and_time(dose.scheduled_for, dose.patient.zone),
-                url=reverse("doses:today", args=[dose.patient_id]),
-                data={"dose_id": str(dose.pk), "at": dose.scheduled_for.isoformat()},
-                dedupe_key=f"dose_missed:{dose.pk}",
-            )
-
+        make = _about_dose(
+            Type.DOSE_MISSED,
+            gettext_noop("%(medication)s was not given to %(name)s"),
+            gettext_noop("The %(time)s dose on %(day)s was not recorded."),
+        )
         return _fan_out(doses, Area.DOSES, make, now=now)
 
 
