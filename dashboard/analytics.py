@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
-from django.db.models import Count, F, Q
-from django.db.models.functions import ExtractHour, Trunc
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import ExtractHour, Lag, Trunc
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from doses.models import Dose, DoseStatus
 from doses.services import late_after
@@ -89,24 +89,39 @@ def adherence(patient: Patient, now: dt.datetime, count: int = WEEKS) -> Adheren
             scheduled_for__lt=now,
         )
         .annotate(week=Trunc("scheduled_for", "week", tzinfo=zone))
-        .values("week", "medication__name")
+        .values("week", "medication_id", "medication__name")
         .annotate(
             taken=Count("pk", filter=Q(status=DoseStatus.TAKEN) & ~late),
             late=Count("pk", filter=late),
             skipped=Count("pk", filter=Q(status=DoseStatus.SKIPPED)),
             missed=Count("pk", filter=Q(status=DoseStatus.MISSED)),
         )
-        .order_by("medication__name", "week")
+        .order_by("medication__name", "medication_id", "week")
     )
     result = Adherence(weeks, {week: Week(week) for week in weeks})
+    names = _distinct_names(rows)
     for row in rows:
         start = row["week"].astimezone(zone).date()
         week = Week(start, row["taken"], row["late"], row["skipped"], row["missed"])
-        result.medications.setdefault(
-            row["medication__name"], {w: Week(w) for w in weeks}
-        ).setdefault(start, Week(start)).add(week)
+        name = names[row["medication_id"]]
+        result.medications.setdefault(name, {w: Week(w) for w in weeks}).setdefault(
+            start, Week(start)
+        ).add(week)
         result.overall.setdefault(start, Week(start)).add(week)
     return result
+
+
+def _distinct_names(rows: object) -> dict[object, str]:
+    """Each medication's name, told apart when two share one ("Metformin (2)")."""
+    seen: dict[str, list[object]] = defaultdict(list)
+    for row in rows:  # type: ignore[attr-defined]
+        if row["medication_id"] not in seen[row["medication__name"]]:
+            seen[row["medication__name"]].append(row["medication_id"])
+    return {
+        pk: name if len(ids) == 1 else f"{name} ({number})"
+        for name, ids in seen.items()
+        for number, pk in enumerate(ids, start=1)
+    }
 
 
 def adherence_chart(result: Adherence, zone: ZoneInfo) -> SafeString:
@@ -164,7 +179,7 @@ def as_needed_use(
     rows = (
         Dose.objects.filter(
             patient=patient,
-            schedule__isnull=True,
+            scheduled_for__isnull=True,  # as-needed (the partial index's condition)
             status=DoseStatus.TAKEN,
             taken_at__gte=start_of_day(weeks[0], zone),
             taken_at__lte=now,
@@ -187,37 +202,56 @@ class Change:
 
 
 def medication_changes(patient: Patient, since: dt.datetime, until: dt.datetime) -> list[Change]:
-    """Started (on its start date), paused, stopped, resumed, and dose changes (when
-    they were saved), from the medications' own history (one query): the markers
-    on the vital-sign chart."""
+    """Started (on its start date), paused, stopped or resumed (on the day it says),
+    and dose changes (when saved): the markers on the vital-sign chart. One query
+    over the medications' own history that returns only the changes (each row is
+    compared with the one before it in SQL: stock updates, one per dose given, stay
+    in the database)."""
+    history = apps.get_model("medications", "MedicationEvent")
+
+    def earlier(column: str) -> Window:
+        """The column's value in the same medication's previous history row."""
+        return Window(Lag(column), partition_by=[F("pgh_obj_id")], order_by=F("pgh_id").asc())
+
     events = (
-        apps.get_model("medications", "MedicationEvent")
-        .objects.filter(patient_id=patient.pk)
+        history.objects.filter(patient_id=patient.pk)
+        .annotate(
+            status_before=earlier("status"),
+            amount_before=earlier("dose_amount"),
+        )
+        .filter(
+            Q(pgh_label="insert")
+            | (Q(pgh_label="update") & ~Q(status=F("status_before")))
+            | (Q(pgh_label="update") & ~Q(dose_amount=F("amount_before")))
+        )
         .order_by("pgh_obj_id", "pgh_id")
         .values_list(
-            "pgh_obj_id", "pgh_label", "updated_at", "start_date", "name", "status", "dose_amount"
+            "pgh_label",
+            "updated_at",
+            "start_date",
+            "status_changed_on",
+            "name",
+            "status",
+            "status_before",
         )
     )
     zone = patient.zone
+    verbs = {
+        "active": gettext_lazy("%(name)s resumed"),
+        "paused": gettext_lazy("%(name)s paused"),
+        "discontinued": gettext_lazy("%(name)s stopped"),
+    }
     changes = []
-    previous: dict[object, tuple] = {}
-    for obj, label, saved, start_date, name, status, amount in events:
-        before = previous.get(obj)
-        previous[obj] = (status, amount)
-        at = start_of_day(start_date, zone) if label == "insert" else saved
-        if not since <= at <= until:
-            continue
+    for label, saved, start_date, changed_on, name, status, status_before in events:
         if label == "insert":
-            changes.append(Change(at, _("%(name)s started") % {"name": name}))
-        elif before and before[0] != status:
-            verbs = {
-                "active": _("%(name)s resumed"),
-                "paused": _("%(name)s paused"),
-                "discontinued": _("%(name)s stopped"),
-            }
-            changes.append(Change(at, verbs.get(status, _("%(name)s changed")) % {"name": name}))
-        elif before and before[1] != amount:
-            changes.append(Change(at, _("%(name)s: new dose") % {"name": name}))
+            at, text = start_of_day(start_date, zone), _("%(name)s started")
+        elif status != status_before:
+            at = start_of_day(changed_on, zone) if changed_on else saved
+            text = str(verbs.get(status, gettext_lazy("%(name)s changed")))
+        else:
+            at, text = saved, _("%(name)s: new dose")
+        if since <= at <= until:
+            changes.append(Change(at, text % {"name": name}))
     return sorted(changes, key=lambda change: change.at)
 
 

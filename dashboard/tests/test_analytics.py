@@ -70,7 +70,8 @@ def test_weeks_are_the_patients_across_the_dst_change(rosa: Patient, primary: Us
     metformin = add_medication(primary, rosa, "Metformin", start_date=dt.date(2026, 10, 1))
     doses(
         metformin,
-        (local(19, 10, 8), "taken", 0),  # Monday of the DST week
+        (local(19, 10, 0, 30), "taken", 0),  # Monday 00:30 CEST: already this week
+        (local(18, 10, 23, 30), "missed", None),  # Sunday 23:30 CEST: the week before
         (local(21, 10, 8), "taken", 90),  # taken late
         (local(23, 10, 8), "skipped", None),
         (local(25, 10, 2, 30), "missed", None),  # the night the clocks go back
@@ -89,7 +90,8 @@ def test_weeks_are_the_patients_across_the_dst_change(rosa: Patient, primary: Us
     after = week(result, dt.date(2026, 10, 26))
     assert (after.taken, after.missed, after.percent) == (0, 1, 0)
     assert week(result, dt.date(2026, 11, 2)).counted == 1
-    assert result.total(result.overall).counted == 7
+    assert week(result, dt.date(2026, 10, 12)).missed == 1
+    assert result.total(result.overall).counted == 8
 
 
 def test_a_medication_started_mid_week_counts_from_its_start(rosa: Patient, primary: User) -> None:
@@ -168,6 +170,7 @@ def test_medication_changes_are_marked_on_the_chart(
     page = client.get(reverse("dashboard:analytics", args=[rosa.pk])).content.decode()
     assert page.count('class="chart-marker"') == 2
     assert "1: Amlodipine started (20 Oct). 2: Amlodipine: new dose (28 Oct)." in page
+    assert "20 Oct: Amlodipine started" in page  # on Rosa's calendar, not UTC's
     assert "28 Oct: Amlodipine: new dose" in page
 
 

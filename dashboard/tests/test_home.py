@@ -89,7 +89,31 @@ class TestTheMorningView:
         assert "Blood pressure" not in page  # no health detail beyond what to do
         assert "Rosa Primary: 1 reading outside its target" in page
         assert "Cardiology check-up" in page
-        assert "0 of 2 doses recorded today" in page
+        assert "0 of 2 doses given today" in page
+        assert 'aria-describedby="dose-' in page  # "Taken" says which dose
+
+    def test_viewers_and_narrowed_members_see_only_what_they_may(
+        self, client: Client, patient: Patient, viewer: User, secondary: User
+    ) -> None:
+        from caregivers.models import PatientCaregiver
+        from doses.models import Dose
+        from medtrack.rls import system_context
+
+        with system_context("test"):  # this morning's dose is still to give
+            Dose.objects.filter(patient=patient, status="taken").update(status="pending")
+        client.force_login(viewer)
+        page = client.get(URL).content.decode()
+        assert "Metformin" in page  # viewers see what is due…
+        assert ">Taken</button>" not in page  # …but cannot record it
+        with system_context("test"):
+            PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+                permissions={"doses": "none", "measurements": "none", "appointments": "none"}
+            )
+        client.force_login(secondary)
+        page = client.get(URL).content.decode()
+        assert "Metformin" not in page
+        assert "outside its target" not in page
+        assert "Cardiology check-up" not in page
 
     def test_taken_in_one_tap_updates_the_row_in_place(
         self, client: Client, patient: Patient, secondary: User
