@@ -148,6 +148,16 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
             email=nora.email,
             expires_at=None,
         )
+    from exports.services import export_request
+
+    with acting_as(primary.pk):  # a PDF report asked for (the worker has not made it)
+        export_request(
+            patient=as_member(primary, patient, Area.EXPORTS),
+            actor=primary,
+            format="pdf",
+            date_from=timezone.localdate() - dt.timedelta(days=30),
+            date_to=timezone.localdate(),
+        )
     with acting_as(primary.pk):  # Alice's own rows: choices and a calendar token
         NotificationPreferences.objects.create(
             user=primary, quiet_hours_start=dt.time(22), quiet_hours_end=dt.time(7)

@@ -34,6 +34,7 @@ AREAS = {
     "appointments_appointmentevent": "appointments",
     "files_fileevent": "files",
     "files_fileshareevent": "files",
+    "exports_exportjobevent": "access",
     "access_log": "access",
 }
 
@@ -424,6 +425,23 @@ def _share(row: Activity, actor: str, names: dict[str, str]) -> str:
     return _("%(actor)s shared a file with %(person)s") % params
 
 
+def _export(row: Activity, actor: str, names: dict[str, str]) -> str:
+    from exports.models import Format
+
+    data = row.data
+    what = str(Format(data["format"]).label) if data.get("format") in Format.values else ""
+    if row.label == "insert":
+        return _("%(actor)s asked for an export: %(what)s") % {"actor": actor, "what": what}
+    texts = {
+        "completed": _("The export (%(what)s) was ready"),
+        "failed": _("The export (%(what)s) failed"),
+        "expired": _("The export (%(what)s) expired and was deleted"),
+    }
+    return str(texts.get(data.get("status"), _("The export (%(what)s) was being made"))) % {
+        "what": what
+    }
+
+
 DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "patients_patientevent": _patient,
     "caregivers_patientcaregiverevent": _membership,
@@ -437,6 +455,7 @@ DESCRIBERS: dict[str, Callable[[Activity, str, dict[str, str]], str]] = {
     "appointments_appointmentevent": _appointment,
     "files_fileevent": _file,
     "files_fileshareevent": _share,
+    "exports_exportjobevent": _export,
     "access_log": _access,
 }
 

@@ -28,8 +28,10 @@ def patient_files(
     patient: Patient, *, kind: str = "", attached: str = "", cursor: str | None = None
 ) -> keyset.Page[File]:
     """One query, whatever the number of files."""
-    files = File.objects.filter(patient=patient).select_related(
-        "uploaded_by", "measurement", "log"
+    files = (
+        File.objects.filter(patient=patient)
+        .exclude(metadata__has_key="export")  # (on the Exports page)
+        .select_related("uploaded_by", "measurement", "log")
     )
     if kind in Kind.values:
         files = files.filter(mime_type__in=KIND_MIME_TYPES[Kind(kind)])

@@ -88,6 +88,7 @@ JOBS = [
         "expire_invitations",
         _counting("caregivers.services.invitations_expire", "invitation(s) expired"),
     ),
+    Job("expire_exports", _counting("exports.services.exports_expire", "export(s) expired")),
     Job("clear_expired_sessions", _clear_expired_sessions),
     Job("prune_finished_tasks", _prune_finished_tasks),
     Job("purge_deleted_patients", _purge_deleted_patients),

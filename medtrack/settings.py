@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "appointments",
     "notifications",
     "files",
+    "exports",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -300,6 +301,10 @@ FILE_MAX_PIXELS = env_int("FILE_MAX_PIXELS", 50_000_000)
 #: At most this many files in one upload.
 FILE_MAX_PER_UPLOAD = 20
 DATA_UPLOAD_MAX_NUMBER_FILES = FILE_MAX_PER_UPLOAD
+
+# -- Exports -------------------------------------------------------------------
+#: Days an export's file is kept before the expiry job deletes it.
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 # -- Background tasks -----------------------------------------------------------
 # E-mail goes through django.tasks; the queue is a table in our database and

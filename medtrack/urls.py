@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("notifications.urls")),
     path("", include("files.urls")),
+    path("", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -68,6 +68,7 @@ def _care_summary(patient: Patient, request: AuthenticatedHttpRequest) -> dict[s
         summary["can_see_readings"] = True
         summary["can_write_readings"] = can(patient, Area.MEASUREMENTS, Level.WRITE)
     summary["can_see_files"] = can(patient, Area.FILES, Level.READ)
+    summary["can_export"] = can(patient, Area.EXPORTS, Level.WRITE)
     if can(patient, Area.DOSES, Level.READ):
         summary["adherence"], summary["adherence_rows"] = doses.adherence(patient, timezone.now())
     if can(patient, Area.MEDICATIONS, Level.READ):

@@ -118,7 +118,7 @@ class TestAdmin:
     ) -> None:
         work_tasks()
         with system_context("test"):
-            (flagged,) = Notification.objects.filter(user=primary)
+            (flagged,) = Notification.objects.filter(user=primary, type="measurement_out_of_range")
         assert flagged.emailed_at is not None
         mail.outbox.clear()
         client.force_login(staff)
@@ -137,7 +137,7 @@ class TestAdmin:
     ) -> None:
         work_tasks()
         with system_context("test"):
-            (flagged,) = Notification.objects.filter(user=primary)
+            (flagged,) = Notification.objects.filter(user=primary, type="measurement_out_of_range")
             NotificationPreferences.objects.filter(user=primary).update(email_enabled=False)
         mail.outbox.clear()
         client.force_login(staff)

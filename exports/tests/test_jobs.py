@@ -1,0 +1,157 @@
+"""Export jobs: asked for on the page, made by the worker, downloaded, expired;
+a failure says so and leaves nothing half-made; who may export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AccessLog
+from conftest import work_tasks
+from exports import services
+from exports.models import ExportJob, Format
+from files.models import File
+from medtrack.rls import acting_as, system_context
+from notifications.models import Notification
+from patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def page(patient: Patient) -> str:
+    return reverse("exports:list", args=[patient.pk])
+
+
+def ask(client: Client, patient: Patient, format: str, token: uuid.UUID | None = None) -> None:
+    today = timezone.localdate()
+    client.post(
+        page(patient),
+        {
+            "format": format,
+            "date_from": (today - dt.timedelta(days=30)).isoformat(),
+            "date_to": today.isoformat(),
+            "form_token": str(token or uuid.uuid4()),
+        },
+    )
+
+
+def jobs_of(patient: Patient, format: str) -> list[ExportJob]:
+    with system_context("test"):
+        return list(
+            ExportJob.objects.filter(patient=patient, format=format).select_related("file")
+        )
+
+
+def test_a_csv_export_is_made_notified_and_downloaded(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    client.force_login(secondary)
+    token = uuid.uuid4()
+    ask(client, patient, Format.CSV, token)
+    ask(client, patient, Format.CSV, token)  # a double submit
+    (job,) = jobs_of(patient, Format.CSV)
+    assert job.status == "pending"
+    assert "Waiting" in client.get(page(patient)).content.decode()
+    assert 'hx-trigger="every 2s"' in client.get(page(patient)).content.decode()
+    work_tasks()
+    (job,) = jobs_of(patient, Format.CSV)
+    assert job.status == "completed"
+    assert job.expires_at == job.completed_at + dt.timedelta(days=7)
+    listing = client.get(page(patient)).content.decode()
+    assert "Download" in listing
+    assert 'hx-trigger="every 2s"' not in listing  # nothing left to wait for
+    response = client.get(reverse("exports:download", args=[patient.pk, job.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert "measurements.csv" in archive.namelist()
+    with acting_as(secondary.pk):
+        (ready,) = Notification.objects.filter(type="export_ready")
+    assert ready.title == "Your export for Rosa Primary is ready"
+    with system_context("test"):
+        actions = set(
+            AccessLog.objects.filter(patient_id=patient.pk).values_list("action", "object_type")
+        )
+    assert ("export", "export:csv") in actions
+    assert ("download", "file") in actions
+    # Not among the patient's documents and photos.
+    assert (
+        job.file.file_name
+        not in client.get(reverse("files:list", args=[patient.pk])).content.decode()
+    )
+
+
+def test_a_failure_is_shown_and_leaves_nothing_half_made(
+    client: Client, patient: Patient, secondary: User, monkeypatch
+) -> None:
+    def broken(record):
+        raise RuntimeError("the printer caught fire")
+
+    monkeypatch.setitem(services.BUILDERS, Format.JSON, (broken, "application/json", "json"))
+    client.force_login(secondary)
+    ask(client, patient, Format.JSON)
+    failed = [t for t in work_tasks() if t.task_name == "run_export" and t.status == "FAILED"]
+    assert len(failed) == 1  # the task fails visibly (the admin shows its traceback)
+    (job,) = jobs_of(patient, Format.JSON)
+    assert job.status == "failed"
+    assert job.file is None
+    assert (
+        "The export could not be made (RuntimeError). Please try again."
+        in client.get(page(patient)).content.decode()
+    )
+    with system_context("test"):
+        assert not File.objects.filter(metadata__export=str(job.pk)).exists()
+    assert not default_storage.exists(f"patients/{patient.pk}/exports/{job.pk}.json")
+
+
+def test_exports_expire(client: Client, patient: Patient, secondary: User, time_machine) -> None:
+    client.force_login(secondary)
+    ask(client, patient, Format.FHIR)
+    work_tasks()
+    (job,) = jobs_of(patient, Format.FHIR)
+    path = job.file.storage_path
+    time_machine.move_to(timezone.now() + dt.timedelta(days=8))
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.exports_expire(now=timezone.now()) >= 1
+    (job,) = jobs_of(patient, Format.FHIR)
+    assert (job.status, job.file) == ("expired", None)
+    assert not default_storage.exists(path)
+    client.force_login(secondary)  # (a week later: a new sign-in)
+    assert client.get(reverse("exports:download", args=[patient.pk, job.pk])).status_code == 404
+
+
+def test_viewers_cannot_export_and_strangers_get_404(
+    client: Client, patient: Patient, viewer: User, stranger: User
+) -> None:
+    client.force_login(viewer)
+    assert client.get(page(patient)).status_code == 403
+    client.force_login(stranger)
+    assert client.get(page(patient)).status_code == 404
+    (job,) = jobs_of(patient, Format.PDF)  # the fixture's
+    download = reverse("exports:download", args=[patient.pk, job.pk])
+    assert client.get(download).status_code == 404
+
+
+def test_operators_export_from_the_command_line(patient: Patient, tmp_path: Path) -> None:
+    output = tmp_path / "rosa.json"
+    out = io.StringIO()
+    call_command(
+        "export_patient", str(patient.pk), "--format", "fhir", "--output", str(output), stdout=out
+    )
+    assert output.read_bytes().startswith(b"{")
+    assert "bytes written" in out.getvalue()
+    with system_context("test"):
+        assert AccessLog.objects.filter(
+            patient_id=patient.pk, action="export", object_type="export:fhir"
+        ).exists()

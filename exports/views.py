@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from appointments.models import Appointment
+from exports import services
+from exports.forms import ExportForm
+from exports.models import ExportJob, Status
+from files import serving
+from medtrack.types import AuthenticatedHttpRequest
+from patients.access import Area, Level, patient_view
+from patients.models import Patient
+
+SHOWN = 20
+
+
+def _jobs(patient: Patient) -> list[ExportJob]:
+    return list(
+        ExportJob.objects.filter(patient=patient)
+        .select_related("requested_by", "file")
+        .order_by("-created_at")[:SHOWN]
+    )
+
+
+def _since_last_visit(patient: Patient, today: dt.date) -> dt.date:
+    """The day of the last appointment that took place, else 90 days ago."""
+    last = (
+        Appointment.objects.filter(
+            patient=patient, status="completed", starts_at__lt=timezone.now()
+        )
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    return last.astimezone(patient.zone).date() if last else today - dt.timedelta(days=90)
+
+
+@patient_view(Area.EXPORTS, Level.WRITE)
+@require_http_methods(["GET", "POST"])
+def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """Ask for an export; see those made (the list refreshes itself while one is made)."""
+    today = timezone.now().astimezone(patient.zone).date()
+    initial = {
+        "date_from": _since_last_visit(patient, today),
+        "date_to": today,
+        "form_token": uuid.uuid4(),
+    }
+    form = ExportForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.export_request(
+                patient=patient,
+                actor=request.user,
+                format=form.cleaned_data["format"],
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+                job_id=form.cleaned_data["form_token"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("The export is being made. It appears below when it is ready.")
+            )
+            return redirect("exports:list", patient_id=patient.pk)
+    jobs = _jobs(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "jobs": jobs,
+        "working": any(job.status in (Status.PENDING, Status.RUNNING) for job in jobs),
+    }
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, "exports/includes/_jobs.html", context)
+    return render(request, "exports/list.html", context)
+
+
+@patient_view(Area.EXPORTS, Level.WRITE, logged=False)
+@require_GET
+def download(
+    request: AuthenticatedHttpRequest, patient: Patient, job_id: uuid.UUID
+) -> HttpResponse:
+    job = (
+        ExportJob.objects.filter(pk=job_id, patient=patient, status=Status.COMPLETED)
+        .select_related("file")
+        .first()
+    )
+    if job is None or job.file is None:
+        raise Http404
+    return serving.serve(request, job.file, inline=False)
