@@ -23,6 +23,7 @@ from journal.models import DailyLog
 from measurements.models import Measurement
 from medications.models import Medication, MedicationSchedule
 from medications.recurrence import start_of_day
+from patients.access import Area, Level, can
 from patients.models import Patient
 
 #: The version of the JSON document's shape (and the CSV columns).
@@ -73,6 +74,8 @@ class Record:
     tables: dict[str, list[dict[str, Any]]]
     #: The model instances, for the FHIR and PDF builders.
     objects: dict[str, list[Any]]
+    #: Tables left out: areas the person exporting may not see.
+    omitted: list[str]
 
     @property
     def period(self) -> dict[str, str]:
@@ -100,9 +103,28 @@ def _rows(objects: list[Model], table: str, zone: ZoneInfo) -> list[dict[str, An
     ]
 
 
+#: The area each table belongs to (the member's permissions decide what is exported).
+AREAS = {
+    "medications": Area.MEDICATIONS,
+    "medication_schedules": Area.MEDICATIONS,
+    "doses": Area.DOSES,
+    "measurements": Area.MEASUREMENTS,
+    "daily_logs": Area.LOGS,
+    "appointments": Area.APPOINTMENTS,
+    "files": Area.FILES,
+}
+
+
+def _allowed(patient: Patient, area: Area) -> bool:
+    """A member's permissions; an operator (system context, no membership): all."""
+    if getattr(patient, "membership_role", None) is None:
+        return True
+    return can(patient, area, Level.READ)
+
+
 def collect(patient: Patient, date_from: dt.date, date_to: dt.date) -> Record:
-    """Everything of ``patient`` in the period (the patient's own days), as the
-    acting user may see it (the caller is a member, or in system context)."""
+    """Everything of ``patient`` in the period (the patient's own days) that the
+    member who loaded ``patient`` may see (an operator in system context: all)."""
     zone = patient.zone
     since = start_of_day(date_from, zone)
     until = start_of_day(date_to + dt.timedelta(days=1), zone)
@@ -142,8 +164,11 @@ def collect(patient: Patient, date_from: dt.date, date_to: dt.date) -> Record:
         ),
         "files": list(_documents(patient, since, until)),
     }
+    omitted = [table for table, area in AREAS.items() if not _allowed(patient, area)]
+    for table in omitted:
+        objects[table] = []
     tables = {table: _rows(items, table, zone) for table, items in objects.items()}
-    return Record(patient, date_from, date_to, zone, tables, objects)
+    return Record(patient, date_from, date_to, zone, tables, objects, omitted)
 
 
 def _documents(patient: Patient, since: dt.datetime, until: dt.datetime) -> QuerySet[File]:
@@ -171,7 +196,8 @@ def to_csv_zip(record: Record) -> bytes:
                         for key, value in row.items()
                     }
                 )
-            archive.writestr(f"{table}.csv", text.getvalue().encode("utf-8"))
+            # UTF-8 with a byte-order mark, so spreadsheets read accents right.
+            archive.writestr(f"{table}.csv", text.getvalue().encode("utf-8-sig"))
     return out.getvalue()
 
 

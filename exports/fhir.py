@@ -123,7 +123,11 @@ def bundle(record: Record) -> dict[str, Any]:
         schedules.setdefault(schedule.medication_id, []).append(schedule)
     for medication in record.objects["medications"]:
         resources.append(_request(medication, schedules.get(medication.pk, []), subject))
-    resources += [_administration(dose, subject, record) for dose in record.objects["doses"]]
+    resources += [
+        _administration(dose, subject, record)
+        for dose in record.objects["doses"]
+        if dose.status != "pending"  # not given yet: nothing to report
+    ]
     resources += [
         _observation(reading, subject, record)
         for reading in record.objects["measurements"]
@@ -158,7 +162,18 @@ def _patient(record: Record) -> dict[str, Any]:
         "birthDate": patient.dob.isoformat(),
         "contact": [
             {
-                "relationship": [{"text": contact.get("relationship", "")}],
+                "relationship": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v2-0131",
+                                "code": "C",
+                                "display": "Emergency Contact",
+                            }
+                        ]
+                    },
+                    {"text": contact.get("relationship", "")},
+                ],
                 "name": {"text": contact.get("name", "")},
                 "telecom": [{"system": "phone", "value": contact.get("phone", "")}],
             }
@@ -194,6 +209,7 @@ def _request(medication: Any, schedules: list[Any], subject: dict[str, str]) -> 
                 else None,
                 "timing": {
                     "repeat": {
+                        "frequency": 1,
                         "period": _number(medication.prn_min_interval_hours),
                         "periodUnit": "h",
                     }
@@ -209,11 +225,11 @@ def _request(medication: Any, schedules: list[Any], subject: dict[str, str]) -> 
         else:
             every = schedule.interval if schedule.frequency == "every_n_days" else 1
             repeat = {
-                "frequency": 1,
+                "frequency": max(1, len(schedule.times_of_day)),
                 "period": every,
                 "periodUnit": "wk" if schedule.frequency == "weekly" else "d",
                 "timeOfDay": [t.strftime("%H:%M:%S") for t in schedule.times_of_day],
-                "dayOfWeek": [WEEKDAYS[d] for d in schedule.days_of_week],
+                "dayOfWeek": [WEEKDAYS[d - 1] for d in schedule.days_of_week],  # 1 = Monday
             }
             if schedule.frequency == "weekly":
                 repeat["period"], repeat["periodUnit"] = 1, "wk"
@@ -254,9 +270,7 @@ def _administration(dose: Any, subject: dict[str, str], record: Record) -> dict[
     return {
         "resourceType": "MedicationAdministration",
         "id": str(dose.pk),
-        "status": "completed"
-        if given
-        else ("not-done" if dose.status != "pending" else "in-progress"),
+        "status": "completed" if given else "not-done",
         "statusReason": [] if given else [{"text": reason}],
         "medicationCodeableConcept": _medication_concept(dose.medication),
         "subject": subject,
@@ -324,8 +338,9 @@ def _appointment(item: Any, subject: dict[str, str], record: Record) -> dict[str
         "id": str(item.pk),
         "status": APPOINTMENT_STATUS.get(item.status, "booked"),
         "description": item.title,
+        # FHIR needs an end with a start (app-2): one hour when none was given.
         "start": _at(item.starts_at, record),
-        "end": _at(item.ends_at, record),
+        "end": _at(item.ends_at or item.starts_at + dt.timedelta(hours=1), record),
         "comment": item.notes,
         "participant": [{"actor": subject, "status": "accepted"}],
     }

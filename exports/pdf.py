@@ -14,7 +14,7 @@ from django.utils import timezone
 from dashboard.analytics import Week, medication_changes
 from doses.services import late_after
 from exports.data import Record
-from journal.selectors import trends as journal_trends
+from journal.selectors import TRENDS as JOURNAL_TRENDS
 from measurements.kinds import KINDS, Type
 from measurements.models import MeasurementThreshold
 from measurements.selectors import Point, format_reading
@@ -33,8 +33,12 @@ def report_context(record: Record) -> dict[str, Any]:
     schedules: dict[object, list[Any]] = defaultdict(list)
     for schedule in record.objects["medication_schedules"]:
         schedules[schedule.medication_id].append(schedule)
+    today = now.astimezone(zone).date()
     current = [
-        (medication, schedules.get(medication.pk, []))
+        (
+            medication,
+            [s for s in schedules.get(medication.pk, []) if not s.end_date or s.end_date >= today],
+        )
         for medication in record.objects["medications"]
         if medication.status == "active"
     ]
@@ -62,16 +66,27 @@ def report_context(record: Record) -> dict[str, Any]:
         "patient": patient,
         "generated": now.astimezone(zone),
         "current": current,
-        "changes": medication_changes(patient, since, until),
+        "changes": medication_changes(patient, since, until)
+        if "medications" not in record.omitted
+        else [],
         "adherence": sorted(adherence.items()),
         "as_needed": sorted(as_needed.items()),
         "vitals": _vitals(record, since, until),
-        "journal": journal_trends(
-            patient, record.date_to, (record.date_to - record.date_from).days + 1, zone
-        ),
+        "journal": _journal(record.objects["daily_logs"]),
         "notes": [log for log in record.objects["daily_logs"] if log.notes][-10:],
         "upcoming": [a for a in record.objects["appointments"] if a.starts_at >= now][:5],
     }
+
+
+def _journal(logs: list[Any]) -> list[tuple[str, Decimal, int]]:
+    """(what, the period's average, days with a value) for mood, sleep and pain."""
+    found = []
+    for name, (label, _low, _high) in JOURNAL_TRENDS.items():
+        values = [Decimal(getattr(log, name)) for log in logs if getattr(log, name) is not None]
+        if values:
+            average = round(sum(values, Decimal(0)) / len(values), 1)
+            found.append((str(label), average, len({log.log_date for log in logs})))
+    return found
 
 
 def _vitals(record: Record, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:

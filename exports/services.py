@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,10 +24,10 @@ from audit.services import access_log_record
 from exports import data, fhir
 from exports.models import ExportJob, Format, Status
 from files.models import File
-from medtrack.rls import system_context
+from medtrack.rls import acting_as, system_context
 from notifications.models import Type
 from notifications.services import notify
-from patients.access import Area, Level, require
+from patients.access import Area, Level, get_patient_for_user, require
 from patients.models import Patient
 
 logger = logging.getLogger("medtrack.exports")
@@ -68,7 +69,7 @@ def export_request(
     existing = ExportJob.objects.filter(pk=job_id, patient=patient).first() if job_id else None
     if existing is not None:
         return existing
-    job = ExportJob.objects.create(
+    job = ExportJob(
         id=job_id or uuid.uuid4(),
         patient=patient,
         requested_by=actor,
@@ -76,6 +77,11 @@ def export_request(
         date_from=date_from,
         date_to=date_to,
     )
+    try:
+        with transaction.atomic():
+            job.save(force_insert=True)
+    except IntegrityError:  # the same form, sent twice at once
+        return ExportJob.objects.get(pk=job.pk, patient=patient)
     from exports.tasks import run_export
 
     run_export.enqueue(str(job.pk))
@@ -102,9 +108,12 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
     stored = ""
     try:
         build, mime, extension = BUILDERS[job.format]
+        # Read as the person who asked: what their permissions exclude (readings,
+        # the journal…) stays out, by the policy and by row level security.
+        with acting_as(job.requested_by_id):
+            patient = get_patient_for_user(job.requested_by, job.patient_id, Area.EXPORTS)
+            content = build(data.collect(patient, job.date_from, job.date_to))
         with system_context(f"export:{job.pk}"):
-            record = data.collect(job.patient, job.date_from, job.date_to)
-            content = build(record)
             stamp = f"{job.date_from:%Y%m%d}-{job.date_to:%Y%m%d}"
             name = f"{job.patient.first_name or 'patient'}-{job.format}-{stamp}"
             stored = default_storage.save(
@@ -141,11 +150,16 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
         logger.exception("Export %s failed", job.pk)
         if stored:
             default_storage.delete(stored)
+        reason = (
+            _("you can no longer export this patient's record")
+            if isinstance(error, Http404 | PermissionDenied)
+            else _("something went wrong while making it")
+        )
         with system_context("export: failed"):
             ExportJob.objects.filter(pk=job.pk).update(
                 status=Status.FAILED,
                 error=_("The export could not be made (%(reason)s). Please try again.")
-                % {"reason": type(error).__name__},
+                % {"reason": reason},
                 completed_at=timezone.now(),
                 updated_at=timezone.now(),
             )
@@ -162,9 +176,23 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
     return "completed"
 
 
+#: An export being made longer than this lost its worker (killed, restarted).
+STUCK = dt.timedelta(minutes=30)
+
+
 def exports_expire(*, now: dt.datetime) -> int:
-    """The job runner: delete the files of exports past their time."""
+    """The job runner: delete the files of exports past their time, and fail those
+    whose worker died while making them (with whatever they had stored)."""
     with system_context("expire exports"):
+        for job in ExportJob.objects.filter(status=Status.RUNNING, started_at__lt=now - STUCK):
+            extension = BUILDERS[job.format][2]
+            default_storage.delete(f"patients/{job.patient_id}/exports/{job.pk}.{extension}")
+            ExportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+                status=Status.FAILED,
+                error=_("The export could not be made (it took too long). Please try again."),
+                completed_at=now,
+                updated_at=now,
+            )
         due = list(
             ExportJob.objects.filter(status=Status.COMPLETED, expires_at__lte=now).select_related(
                 "file"

@@ -8,6 +8,7 @@ app_name = "exports"
 
 urlpatterns = [
     path("patients/<uuid:patient_id>/exports/", views.export_list, name="list"),
+    path("patients/<uuid:patient_id>/exports/made/", views.export_jobs, name="jobs"),
     path(
         "patients/<uuid:patient_id>/exports/<uuid:job_id>/download/",
         views.download,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import User
 from appointments.models import Appointment
 from exports import services
 from exports.forms import ExportForm
@@ -23,9 +24,11 @@ from patients.models import Patient
 SHOWN = 20
 
 
-def _jobs(patient: Patient) -> list[ExportJob]:
+def _jobs(patient: Patient, user: User) -> list[ExportJob]:
+    """My exports of this patient: each holds what its maker may see, so nobody
+    else's (a member whose permissions are narrower must not get around them)."""
     return list(
-        ExportJob.objects.filter(patient=patient)
+        ExportJob.objects.filter(patient=patient, requested_by=user)
         .select_related("requested_by", "file")
         .order_by("-created_at")[:SHOWN]
     )
@@ -72,16 +75,25 @@ def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResp
                 request, _("The export is being made. It appears below when it is ready.")
             )
             return redirect("exports:list", patient_id=patient.pk)
-    jobs = _jobs(patient)
+    jobs = _jobs(patient, request.user)
     context = {
         "patient": patient,
         "form": form,
         "jobs": jobs,
         "working": any(job.status in (Status.PENDING, Status.RUNNING) for job in jobs),
     }
-    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
-        return render(request, "exports/includes/_jobs.html", context)
     return render(request, "exports/list.html", context)
+
+
+@patient_view(Area.EXPORTS, Level.WRITE, logged=False)
+@require_GET
+def export_jobs(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
+    """The list alone, polled while an export is being made (not access-logged:
+    the page it refreshes was)."""
+    jobs = _jobs(patient, request.user)
+    working = any(job.status in (Status.PENDING, Status.RUNNING) for job in jobs)
+    context = {"patient": patient, "jobs": jobs, "working": working}
+    return render(request, "exports/includes/_jobs.html", context)
 
 
 @patient_view(Area.EXPORTS, Level.WRITE, logged=False)
@@ -90,7 +102,9 @@ def download(
     request: AuthenticatedHttpRequest, patient: Patient, job_id: uuid.UUID
 ) -> HttpResponse:
     job = (
-        ExportJob.objects.filter(pk=job_id, patient=patient, status=Status.COMPLETED)
+        ExportJob.objects.filter(
+            pk=job_id, patient=patient, requested_by=request.user, status=Status.COMPLETED
+        )
         .select_related("file")
         .first()
     )

@@ -47,6 +47,7 @@ def patient_files(
 def patient_file(patient: Patient, file_id: uuid.UUID) -> File:
     found = (
         File.objects.filter(pk=file_id, patient=patient)
+        .exclude(metadata__has_key="export")  # (served by the Exports page, to its maker)
         .select_related("uploaded_by", "measurement", "log")
         .first()
     )
@@ -83,7 +84,7 @@ def shared_file(user: User, file_id: uuid.UUID) -> tuple[File, FileShare]:
 
 
 def patient_files_queryset(patient: Patient) -> QuerySet[File]:
-    return File.objects.filter(patient=patient)
+    return File.objects.filter(patient=patient).exclude(metadata__has_key="export")
 
 
 def attachments(

@@ -53,7 +53,8 @@ def quota_bytes() -> int:
 
 
 def used_bytes(patient: Patient) -> int:
-    return File.objects.filter(patient=patient).aggregate(used=Sum("size"))["used"] or 0
+    documents = File.objects.filter(patient=patient).exclude(metadata__has_key="export")
+    return documents.aggregate(used=Sum("size"))["used"] or 0
 
 
 def _lock_patient_files(patient: Patient) -> None:

@@ -112,12 +112,50 @@ def test_csv_has_every_row_of_the_period(rich: Patient, primary: User) -> None:
     archive = zipfile.ZipFile(io.BytesIO(data.to_csv_zip(record)))
     assert sorted(archive.namelist()) == sorted(f"{t}.csv" for t in data.COLUMNS)
     for table, rows in record.tables.items():
-        read = list(csv.DictReader(io.StringIO(archive.read(f"{table}.csv").decode("utf-8"))))
+        read = list(csv.DictReader(io.StringIO(archive.read(f"{table}.csv").decode("utf-8-sig"))))
         assert len(read) == len(rows), table
         assert list(read[0].keys()) if read else True
     readings = list(csv.DictReader(io.StringIO(archive.read("measurements.csv").decode("utf-8"))))
     assert {row["type"] for row in readings} >= {"blood_pressure", "heart_rate", "pain"}
     assert all("+01:00" in row["measured_at"] for row in readings)  # Madrid, in November
+
+
+def test_weekly_schedules_name_the_right_days(rich: Patient, primary: User) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    from conftest import as_member
+    from medications import services as medications
+    from medications.models import Medication
+    from patients.access import Area
+
+    with acting_as(primary.pk):
+        weekly = Medication.objects.get(patient=rich, name="Metformin")
+        medications.schedule_create(
+            patient=as_member(primary, rich, Area.MEDICATIONS),
+            actor=primary,
+            medication=weekly,
+            frequency="weekly",
+            times_of_day=[dt.time(9)],
+            days_of_week=[1, 7],  # Monday and Sunday
+            interval=None,
+            dose_amount=None,
+            start_date=timezone.localdate(),
+            end_date=None,
+        )
+    document = json.loads(fhir.to_fhir_json(record_of(rich, primary)))
+    Bundle.model_validate(document)
+    days = [
+        dosage["timing"]["repeat"].get("dayOfWeek")
+        for entry in document["entry"]
+        if entry["resource"]["resourceType"] == "MedicationRequest"
+        for dosage in entry["resource"]["dosageInstruction"]
+        if dosage.get("timing", {}).get("repeat", {}).get("dayOfWeek")
+    ]
+    assert ["mon", "sun"] in days
+    appointments = [
+        e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Appointment"
+    ]
+    assert all("start" in a and "end" in a for a in appointments)  # app-2
 
 
 def test_json_is_one_versioned_document(rich: Patient, primary: User) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import uuid
 import zipfile
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_a_failure_is_shown_and_leaves_nothing_half_made(
     assert job.status == "failed"
     assert job.file is None
     assert (
-        "The export could not be made (RuntimeError). Please try again."
+        "The export could not be made (something went wrong while making it)."
         in client.get(page(patient)).content.decode()
     )
     with system_context("test"):
@@ -155,3 +156,80 @@ def test_operators_export_from_the_command_line(patient: Patient, tmp_path: Path
         assert AccessLog.objects.filter(
             patient_id=patient.pk, action="export", object_type="export:fhir"
         ).exists()
+
+
+def test_what_a_member_may_not_see_stays_out_of_their_export(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    from caregivers.models import PatientCaregiver
+
+    with system_context("test"):
+        PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+            permissions={"measurements": "none", "logs": "none"}
+        )
+    client.force_login(secondary)
+    ask(client, patient, Format.JSON)
+    work_tasks()
+    (job,) = jobs_of(patient, Format.JSON)
+    response = client.get(reverse("exports:download", args=[patient.pk, job.pk]))
+    document = json.loads(b"".join(response.streaming_content))
+    assert document["measurements"] == []
+    assert document["daily_logs"] == []
+    assert document["medications"]  # what they may see is there
+
+
+def test_someone_who_left_the_team_gets_no_export(patient: Patient, secondary: User) -> None:
+    from caregivers.models import PatientCaregiver
+
+    with acting_as(secondary.pk):
+        from conftest import as_member
+
+        job = services.export_request(
+            patient=as_member(
+                secondary, patient, __import__("patients.access").access.Area.EXPORTS
+            ),
+            actor=secondary,
+            format=Format.CSV,
+            date_from=timezone.localdate() - dt.timedelta(days=7),
+            date_to=timezone.localdate(),
+        )
+    with system_context("test"):
+        PatientCaregiver.objects.filter(patient=patient, caregiver=secondary).update(
+            is_active=False
+        )
+    work_tasks()
+    with system_context("test"):
+        job.refresh_from_db()
+    assert job.status == "failed"
+    assert "no longer export" in job.error
+
+
+def test_nobody_else_gets_my_export(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    client.force_login(primary)
+    ask(client, patient, Format.JSON)
+    work_tasks()
+    (job,) = jobs_of(patient, Format.JSON)
+    client.force_login(secondary)
+    assert client.get(reverse("exports:download", args=[patient.pk, job.pk])).status_code == 404
+    assert str(job.pk) not in client.get(page(patient)).content.decode()
+    file_pages = [
+        reverse(f"files:{name}", args=[patient.pk, job.file_id])
+        for name in ("detail", "download", "view")
+    ]
+    for url in file_pages:  # nor through the documents pages
+        assert client.get(url).status_code == 404, url
+
+
+def test_an_export_whose_worker_died_fails_after_a_while(
+    patient: Patient, primary: User, time_machine
+) -> None:
+    (job,) = jobs_of(patient, Format.PDF)  # the fixture's, never made
+    with system_context("test"):
+        ExportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=1))
+    services.exports_expire(now=timezone.now())
+    (job,) = jobs_of(patient, Format.PDF)
+    assert job.status == "failed"
+    assert "took too long" in job.error
