@@ -202,11 +202,10 @@ def add_appointment(
     user: User, patient: Patient, title: str, *, at: dt.datetime | None = None, **fields: Any
 ) -> Appointment:
     """An appointment as ``user`` adds it (by default tomorrow at 10:30 on the patient's clock)."""
-    from zoneinfo import ZoneInfo
 
     from appointments import services as appointments
 
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     tomorrow = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
     loaded = as_member(user, patient, Area.APPOINTMENTS)
     values = {
@@ -268,10 +267,9 @@ def write_journal(
     user: User, patient: Patient, day: dt.date | None = None, **content: Any
 ) -> DailyLog:
     """``user``'s journal entry for ``day`` (the patient's today by default)."""
-    from zoneinfo import ZoneInfo
 
     loaded = as_member(user, patient, Area.LOGS)
-    day = day or timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+    day = day or patient.today()
     with acting_as(user.pk):
         return journal.entry_save(patient=loaded, actor=user, log_date=day, **content)
 

@@ -91,9 +91,9 @@ def calendar_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     by_day: dict[dt.date, list[Appointment]] = defaultdict(list)
     for appointment in found:
-        by_day[
-            appointment.starts_at.astimezone(ZoneInfo(appointment.patient.timezone)).date()
-        ].append(appointment)
+        by_day[appointment.starts_at.astimezone(appointment.patient.zone).date()].append(
+            appointment
+        )
     days = [
         Day(day, first <= day <= last, by_day.get(day, []))
         for day in (

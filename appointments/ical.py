@@ -44,7 +44,7 @@ def _local(at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 
 
 def _event(appointment: Appointment, now: dt.datetime) -> icalendar.Event:
-    zone = ZoneInfo(appointment.patient.timezone)
+    zone = appointment.patient.zone
     event = icalendar.Event()
     event.add("uid", uid(appointment))
     event.add("dtstamp", now.astimezone(dt.UTC))

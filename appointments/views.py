@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -55,7 +54,7 @@ def _form(
 ) -> AppointmentForm:
     return AppointmentForm(
         data if data is not None else (request.POST or None),
-        zone=ZoneInfo(patient.timezone),
+        zone=patient.zone,
         team=selectors.team(patient),
         **kwargs,
     )
@@ -64,7 +63,7 @@ def _form(
 @patient_view(Area.APPOINTMENTS, Level.WRITE)
 @require_http_methods(["GET", "POST"])
 def appointment_create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     tomorrow = timezone.now().astimezone(zone).date() + dt.timedelta(days=1)
     initial = {
         "form_token": uuid.uuid4(),
@@ -102,7 +101,7 @@ def appointment_detail(
     request: AuthenticatedHttpRequest, patient: Patient, appointment_id: uuid.UUID
 ) -> HttpResponse:
     appointment = _appointment(patient, appointment_id)
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     ends = appointment.ends_at
     context = {
         "patient": patient,

@@ -159,8 +159,8 @@ def _progress(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.dateti
     earliest = now - ATTENTION
     latest = now
     for pk in ids:
-        zone = by_id[pk].patient.zone
-        day = now.astimezone(zone).date()
+        patient = by_id[pk].patient
+        zone, day = patient.zone, patient.today(now)
         start, end = start_of_day(day, zone), start_of_day(day + dt.timedelta(days=1), zone)
         today |= Q(patient_id=pk, scheduled_for__gte=start, scheduled_for__lt=end)
         earliest, latest = min(earliest, start), max(latest, end)

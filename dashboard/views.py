@@ -58,8 +58,7 @@ def patient_analytics(request: AuthenticatedHttpRequest, patient: Patient) -> Ht
     if can(patient, Area.MEASUREMENTS, Level.READ):
         context.update(_vital(request, patient, now))
     if can(patient, Area.LOGS, Level.READ):
-        today = now.astimezone(zone).date()
-        context["journal"] = journal_trends(patient, today, VITAL_DAYS, zone)
+        context["journal"] = journal_trends(patient, patient.today(now), VITAL_DAYS, zone)
     return render(request, "dashboard/analytics.html", context)
 
 

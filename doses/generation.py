@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -101,10 +100,9 @@ def doses_generate(
 def _rows(
     schedules: Iterable[MedicationSchedule], since: dt.datetime, until: dt.datetime
 ) -> Iterator[Row]:
-    zones: dict[str, ZoneInfo] = {}
     for schedule in schedules:
         medication = schedule.medication
-        zone = zones.setdefault(schedule.patient.timezone, ZoneInfo(schedule.patient.timezone))
+        zone = schedule.patient.zone
         ends = [d for d in (schedule.end_date, medication.end_date) if d is not None]
         recurrence = Recurrence(
             frequency=schedule.frequency,

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
@@ -101,8 +100,7 @@ def as_needed(patient: Patient, now: dt.datetime) -> list[AsNeeded]:
 
 def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:
     """Every scheduled dose of the patient's local day, in time order (one query)."""
-    zone = ZoneInfo(patient.timezone)
-    day = now.astimezone(zone).date()
+    zone, day = patient.zone, patient.today(now)
     doses = (
         Dose.objects.filter(
             patient=patient,
@@ -224,7 +222,7 @@ def history(
     if medication_id:
         doses = doses.filter(medication_id=medication_id)
     page = keyset.page(doses, field="at", cursor=cursor, size=size)
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     for dose in page.items:
         dose.local_day = dose.at.astimezone(zone).date()  # type: ignore[attr-defined]  # the patient's day
     return HistoryPage(page.items, page.next_cursor)

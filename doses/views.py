@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,9 +38,7 @@ def today(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 def _already_text(error: services.AlreadyRecorded, patient: Patient) -> str:
     dose = error.dose
     who = dose.recorded_by.name if dose.recorded_by else _("someone")
-    when = (
-        (dose.taken_at or dose.updated_at).astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M")
-    )
+    when = (dose.taken_at or dose.updated_at).astimezone(patient.zone).strftime("%H:%M")
     if dose.status == "skipped":
         return _("Already recorded as skipped by %(who)s at %(when)s.") % {
             "who": who,
@@ -122,7 +119,7 @@ def give_now(
             override_reason=override,
         )
     except services.LimitReached as limit:
-        at = limit.next_allowed.astimezone(ZoneInfo(patient.timezone)).strftime("%H:%M")
+        at = limit.next_allowed.astimezone(patient.zone).strftime("%H:%M")
         messages.warning(
             request,
             _("Not yet: %(rule)s. The next dose is allowed at %(at)s.")

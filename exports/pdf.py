@@ -33,7 +33,7 @@ def report_context(record: Record) -> dict[str, Any]:
     schedules: dict[object, list[Any]] = defaultdict(list)
     for schedule in record.objects["medication_schedules"]:
         schedules[schedule.medication_id].append(schedule)
-    today = now.astimezone(zone).date()
+    today = patient.today(now)
     current = [
         (
             medication,

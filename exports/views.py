@@ -51,7 +51,7 @@ def _since_last_visit(patient: Patient, today: dt.date) -> dt.date:
 @require_http_methods(["GET", "POST"])
 def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Ask for an export; see those made (the list refreshes itself while one is made)."""
-    today = timezone.now().astimezone(patient.zone).date()
+    today = patient.today()
     initial = {
         "date_from": _since_last_visit(patient, today),
         "date_to": today,

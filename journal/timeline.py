@@ -201,7 +201,7 @@ def page(
     preferences: Mapping[str, str],
     days: int = DAYS_PER_PAGE,
 ) -> Page:
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     window = Window(patient, zone, until - dt.timedelta(days=days - 1), until, preferences)
     by_day: dict[dt.date, Day] = {}
     older: list[dt.date] = []

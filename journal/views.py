@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,15 +24,11 @@ from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
 
 
-def _today(patient: Patient) -> dt.date:
-    return timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
-
-
 @patient_view(Area.LOGS)
 @require_GET
 def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Today's entries, a button to write mine, and mood, sleep and pain over time."""
-    today = _today(patient)
+    today = patient.today()
     days = int_choice(request.GET.get("days"), selectors.TREND_WINDOWS, 30)
     entries = selectors.day_entries(patient, today)
     context = {
@@ -43,7 +37,7 @@ def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         "entries": entries,
         "mine": next((e for e in entries if e.created_by_id == request.user.pk), None),
         "can_write_journal": can(patient, Area.LOGS, Level.WRITE),
-        "charts": selectors.trends(patient, today, days, ZoneInfo(patient.timezone)),
+        "charts": selectors.trends(patient, today, days, patient.zone),
         "days": days,
         "windows": selectors.TREND_WINDOWS,
     }
@@ -54,7 +48,7 @@ def home(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """My entry for a day (today unless ``?date=``): written the first time, edited after."""
-    today = _today(patient)
+    today = patient.today()
     day = parse_day(request.GET.get("date"), today)
     if day is None:
         messages.error(request, _("Choose a day up to today."))
@@ -145,7 +139,7 @@ def delete(request: AuthenticatedHttpRequest, patient: Patient, log_id: uuid.UUI
 @require_GET
 def timeline_view(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """Day by day, newest first: journal, readings and doses (what the user may see)."""
-    today = _today(patient)
+    today = patient.today()
     visible = [s for s in timeline.SOURCES if can(patient, s.area, Level.READ)]
     kind = request.GET.get("kind", "")
     chosen = [s for s in visible if s.kind == kind] or visible

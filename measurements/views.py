@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -85,7 +84,7 @@ def create(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
             request, "measurements/choose.html", {"patient": patient, "kinds": KINDS.values()}
         )
     kind = KINDS[type_]
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     form = MeasurementForm(
         request.POST or None,
         kind=kind,
@@ -122,7 +121,7 @@ def edit(
     options: dict[str, Any] = {
         "kind": kind,
         "preferences": request.user.unit_preferences,
-        "zone": ZoneInfo(patient.timezone),
+        "zone": patient.zone,
         "instance": reading,
     }
     form = MeasurementForm(request.POST or None, **options)
@@ -214,7 +213,7 @@ def trend(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Htt
         threshold=threshold,
         since=since,
         until=now,
-        zone=ZoneInfo(patient.timezone),
+        zone=patient.zone,
         title=label or kind.label,
         symbol=str(symbol),
     )

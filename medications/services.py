@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,10 +25,6 @@ from medications.recurrence import DAILY, start_of_day
 from medtrack.db import already, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
-
-
-def _local_today(patient: Patient, now: dt.datetime) -> dt.date:
-    return now.astimezone(ZoneInfo(patient.timezone)).date()
 
 
 @transaction.atomic
@@ -84,7 +79,7 @@ def medication_set_status(
     now = now or timezone.now()
     Medication.objects.select_for_update().filter(pk=medication.pk).update(
         status=status,
-        status_changed_on=_local_today(patient, now),
+        status_changed_on=patient.today(now),
         status_reason=reason.strip(),
         updated_at=now,
     )
@@ -113,8 +108,8 @@ def schedule_create(
     )
     schedule.full_clean(validate_unique=False, validate_constraints=False)
     insert_once(schedule, mine=MedicationSchedule.objects.filter(patient=patient))
-    zone = ZoneInfo(patient.timezone)
-    since = start_of_day(_local_today(patient, now), zone)
+    zone = patient.zone
+    since = start_of_day(patient.today(now), zone)
     generation.doses_generate(now=now, since=since, schedule_ids=[schedule.pk])
     return schedule
 

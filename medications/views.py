@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -83,7 +82,7 @@ def medication_detail(
     request: AuthenticatedHttpRequest, patient: Patient, medication_id: uuid.UUID
 ) -> HttpResponse:
     medication = _medication(patient, medication_id)
-    zone = ZoneInfo(patient.timezone)
+    zone = patient.zone
     context = {
         "patient": patient,
         "medication": medication,
@@ -150,7 +149,7 @@ def _schedule_page(
 ) -> HttpResponse:
     preview = None
     if form.is_bound and form.is_valid():
-        preview = selectors.preview(form.recurrence(), ZoneInfo(patient.timezone), timezone.now())
+        preview = selectors.preview(form.recurrence(), patient.zone, timezone.now())
     context = {
         "patient": patient,
         "medication": medication,
@@ -224,7 +223,7 @@ def schedule_end(
 ) -> HttpResponse:
     medication = _medication(patient, medication_id)
     schedule = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
-    today = timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+    today = patient.today()
     try:
         services.schedule_end(patient=patient, actor=request.user, schedule=schedule, on=today)
     except ValidationError as error:

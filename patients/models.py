@@ -107,6 +107,10 @@ class Patient(models.Model):
         """The zone every time of this patient is shown and scheduled in."""
         return ZoneInfo(self.timezone)
 
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The patient's own date at ``now`` (by default, now)."""
+        return (now or timezone.now()).astimezone(self.zone).date()
+
     @property
     def first_name(self) -> str:
         """What an e-mail may say about the patient (e-mail is not a private channel)."""

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from audit.services import access_log_record
 from exports import data
@@ -34,7 +33,7 @@ class Command(BaseCommand):
             patient = Patient.objects.filter(pk=options["patient"]).first()
             if patient is None:
                 raise CommandError(f"No patient {options['patient']}.")
-            today = timezone.now().astimezone(patient.zone).date()
+            today = patient.today()
             date_to = options["date_to"] or today
             date_from = options["date_from"] or date_to - dt.timedelta(days=365)
             if date_from > date_to:

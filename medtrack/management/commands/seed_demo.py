@@ -184,7 +184,7 @@ class _Story:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.patient.timezone)
+        return self.patient.zone
 
     @property
     def today(self) -> dt.date:
@@ -622,7 +622,7 @@ class Command(BaseCommand):
         from appointments import services as appointments
 
         loaded = get_patient_for_user(user, patient.pk, Area.APPOINTMENTS, Level.WRITE)
-        zone = ZoneInfo(loaded.timezone)
+        zone = loaded.zone
         today = timezone.now().astimezone(zone).date()
         plans = {
             "rosa": [
@@ -677,7 +677,7 @@ class Command(BaseCommand):
 
     def _medications(self, user: User, patient: Any) -> None:
         loaded = get_patient_for_user(user, patient.pk, Area.MEDICATIONS, Level.WRITE)
-        today = timezone.now().astimezone(ZoneInfo(loaded.timezone)).date()  # their day
+        today = loaded.today()  # their day
         for spec in _medication_list(today):
             spec = dict(spec)
             schedule, taper = spec.pop("schedule", None), spec.pop("taper", None)
