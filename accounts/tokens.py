@@ -28,7 +28,8 @@ from medtrack.rls import system_context
 PREFIX = "mt_"
 
 
-def _hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
+    """Secrets (API tokens, invitation links) are stored as their SHA-256 only."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -51,7 +52,7 @@ def token_create(
         user=user,
         name=name,
         scopes=scopes,
-        token_hash=_hash(secret),
+        token_hash=hash_secret(secret),
     )
     token.full_clean(exclude=["token_hash"], validate_unique=False, validate_constraints=False)
     try:
@@ -85,7 +86,7 @@ def token_resolve(secret: str, scope: str, now: dt.datetime | None = None) -> Ap
         token = (
             ApiToken.objects.usable(now)
             .select_related("user")
-            .filter(token_hash=_hash(secret), scopes__contains=[scope], user__is_active=True)
+            .filter(token_hash=hash_secret(secret), scopes__contains=[scope], user__is_active=True)
             .first()
         )
         if token is not None and (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -74,11 +72,6 @@ class InvitationStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
-
-
-def hash_token(token: str) -> str:
-    """Invitation links carry a random token; only its SHA-256 is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @pghistory.track(meta=fields.history_indexes("invitation"))

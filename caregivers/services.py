@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, UserManager
+from accounts.tokens import hash_secret
 from caregivers import emails
 from caregivers.models import (
     CaregiverInvitation,
     CaregiverRole,
     InvitationStatus,
     PatientCaregiver,
-    hash_token,
 )
 from medtrack.db import constraint_name
 from medtrack.rls import system_context
@@ -114,7 +114,7 @@ def invitation_create(
         email=email,
         role=role,
         permissions=clean_permissions(permissions) if role != CaregiverRole.PRIMARY else {},
-        token_hash=hash_token(token),
+        token_hash=hash_secret(token),
         invited_by=actor,
         expires_at=now + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
         sent_at=now,
@@ -187,7 +187,7 @@ def _resend(
     try:
         with transaction.atomic():
             CaregiverInvitation.objects.filter(pk=invitation.pk).update(
-                token_hash=hash_token(token),
+                token_hash=hash_secret(token),
                 status=InvitationStatus.PENDING,
                 expires_at=now + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
                 sent_at=now,
@@ -229,7 +229,7 @@ def invitation_for_token(token: str, *, now: dt.datetime | None = None) -> Invit
     with system_context("invitation:read"):
         invitation = (
             CaregiverInvitation.objects.select_related("patient", "invited_by")
-            .filter(token_hash=hash_token(token), patient__is_deleted=False)
+            .filter(token_hash=hash_secret(token), patient__is_deleted=False)
             .first()
         )
     if invitation is None:
@@ -246,7 +246,7 @@ def _open_invitation(token: str, user: User, now: dt.datetime) -> CaregiverInvit
     invitation = (
         CaregiverInvitation.objects.select_for_update(of=("self",))
         .select_related("patient")
-        .filter(token_hash=hash_token(token))
+        .filter(token_hash=hash_secret(token))
         .first()
     )
     if invitation is None or not invitation.is_open(now) or invitation.patient.is_deleted:

@@ -21,11 +21,18 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from doses.models import Dose, DoseStatus
 from doses.services import late_after
-from measurements import charts
+from journal.selectors import trends as journal_trends
+from measurements import charts, trends
+from measurements.kinds import KINDS, Type
+from measurements.models import MeasurementThreshold
+from measurements.selectors import points as reading_points
 from medications.recurrence import start_of_day
 from patients.models import Patient
 
 WEEKS = 12
+#: The vital sign the analytics page opens on, and how far back the trends go.
+DEFAULT_VITAL = Type.BLOOD_PRESSURE
+TREND_DAYS = 90
 
 
 @dataclass
@@ -265,3 +272,65 @@ def describe_changes(changes: list[Change], zone: ZoneInfo) -> str:
             f"{date_format(change.at.astimezone(zone), 'j M')} {change.text}" for change in changes
         )
     }
+
+
+# -- The page's panels --------------------------------------------------------------
+
+
+def doses_panel(patient: Patient, now: dt.datetime) -> dict[str, object]:
+    """Adherence by week (chart and table), missed hours and as-needed use."""
+    result = adherence(patient, now)
+    weeks, use = as_needed_use(patient, now)
+    return {
+        "adherence": result,
+        "adherence_chart": adherence_chart(result, patient.zone),
+        "overall_total": result.total(result.overall),
+        "per_medication": [
+            (name, [by_week[w] for w in result.weeks], result.total(by_week))
+            for name, by_week in result.medications.items()
+        ],
+        "overall_weeks": [result.overall[w] for w in result.weeks],
+        "missed_hours": missed_hours(patient, now),
+        "as_needed_weeks": weeks,
+        "as_needed": [(name, [counts[w] for w in weeks]) for name, counts in use.items()],
+    }
+
+
+def vital_panel(
+    patient: Patient,
+    wanted: str,
+    preferences: dict[str, str],
+    now: dt.datetime,
+    *,
+    with_changes: bool,
+) -> dict[str, object]:
+    """One vital sign's trend (``wanted``, else blood pressure) in the reader's
+    units, with the medication changes marked when they may see medications."""
+    kind = (KINDS.get(wanted) if wanted != Type.OTHER else None) or KINDS[DEFAULT_VITAL]
+    since = now - dt.timedelta(days=TREND_DAYS)
+    unit = kind.unit_for(preferences)
+    changes = medication_changes(patient, since, now) if with_changes else []
+    chart = trends.chart(
+        kind=kind,
+        unit=unit,
+        points=reading_points(patient, kind.type, since),
+        threshold=MeasurementThreshold.objects.filter(patient=patient, type=kind.type).first(),
+        since=since,
+        until=now,
+        zone=patient.zone,
+        title=str(kind.label),
+        symbol=str(unit.symbol),
+        width=640,
+        markers=[charts.Marker(change.at, change.text) for change in changes],
+    )
+    return {
+        "vital": kind,
+        "vital_chart": chart,
+        "vital_kinds": [k for k in KINDS.values() if k.type != Type.OTHER],
+        "changes": changes,
+        "changes_text": describe_changes(changes, patient.zone),
+    }
+
+
+def journal_panel(patient: Patient, now: dt.datetime) -> dict[str, object]:
+    return dict(journal_trends(patient, patient.today(now), TREND_DAYS, patient.zone))

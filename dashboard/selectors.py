@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Count, F, Q, Window
 
 from accounts.models import User
 from appointments.models import Appointment
@@ -57,7 +57,6 @@ class Card:
     progress: Progress | None = None
     missed: int = 0
     flagged: int = 0
-    flagged_at: dt.datetime | None = None
     low_stock: list[Any] = field(default_factory=list)
     invitations: int = 0
 
@@ -194,12 +193,11 @@ def _flagged(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetim
             patient_id__in=ids, out_of_range=True, measured_at__gte=now - ATTENTION
         )
         .values("patient_id")
-        .annotate(count=Count("pk"), latest=Max("measured_at"))
+        .annotate(count=Count("pk"))
         .order_by()
     )
     for row in rows:
         by_id[row["patient_id"]].flagged = row["count"]
-        by_id[row["patient_id"]].flagged_at = row["latest"]
 
 
 def _invitations(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> None:

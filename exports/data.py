@@ -173,8 +173,8 @@ def collect(patient: Patient, date_from: dt.date, date_to: dt.date) -> Record:
 
 def _documents(patient: Patient, since: dt.datetime, until: dt.datetime) -> QuerySet[File]:
     return (
-        File.objects.filter(patient=patient, uploaded_at__gte=since, uploaded_at__lt=until)
-        .exclude(metadata__has_key="export")
+        File.objects.documents()
+        .filter(patient=patient, uploaded_at__gte=since, uploaded_at__lt=until)
         .order_by("uploaded_at", "id")
     )
 

@@ -76,7 +76,3 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.patient_id}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (Status.COMPLETED, Status.FAILED, Status.EXPIRED)

@@ -1,50 +1,21 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import User
-from appointments.models import Appointment
-from exports import services
+from exports import selectors, services
 from exports.forms import ExportForm
 from exports.models import ExportJob, Status
 from files import serving
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, patient_view
 from patients.models import Patient
-
-SHOWN = 20
-
-
-def _jobs(patient: Patient, user: User) -> list[ExportJob]:
-    """My exports of this patient: each holds what its maker may see, so nobody
-    else's (a member whose permissions are narrower must not get around them)."""
-    return list(
-        ExportJob.objects.filter(patient=patient, requested_by=user)
-        .select_related("requested_by", "file")
-        .order_by("-created_at")[:SHOWN]
-    )
-
-
-def _since_last_visit(patient: Patient, today: dt.date) -> dt.date:
-    """The day of the last appointment that took place, else 90 days ago."""
-    last = (
-        Appointment.objects.filter(
-            patient=patient, status="completed", starts_at__lt=timezone.now()
-        )
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)
-        .first()
-    )
-    return last.astimezone(patient.zone).date() if last else today - dt.timedelta(days=90)
 
 
 @patient_view(Area.EXPORTS, Level.WRITE)
@@ -53,7 +24,7 @@ def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResp
     """Ask for an export; see those made (the list refreshes itself while one is made)."""
     today = patient.today()
     initial = {
-        "date_from": _since_last_visit(patient, today),
+        "date_from": selectors.since_last_visit(patient, today),
         "date_to": today,
         "form_token": uuid.uuid4(),
     }
@@ -75,7 +46,7 @@ def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResp
                 request, _("The export is being made. It appears below when it is ready.")
             )
             return redirect("exports:list", patient_id=patient.pk)
-    jobs = _jobs(patient, request.user)
+    jobs = selectors.my_exports(patient, request.user)
     context = {
         "patient": patient,
         "form": form,
@@ -90,7 +61,7 @@ def export_list(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResp
 def export_jobs(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     """The list alone, polled while an export is being made (not access-logged:
     the page it refreshes was)."""
-    jobs = _jobs(patient, request.user)
+    jobs = selectors.my_exports(patient, request.user)
     working = any(job.status in (Status.PENDING, Status.RUNNING) for job in jobs)
     context = {"patient": patient, "jobs": jobs, "working": working}
     return render(request, "exports/includes/_jobs.html", context)

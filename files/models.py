@@ -29,6 +29,13 @@ KIND_MIME_TYPES = {
 }
 
 
+class FileQuerySet(models.QuerySet["File"]):
+    def documents(self) -> FileQuerySet:
+        """What people uploaded: not the files exports made (those are reached
+        only from the Exports page, by the person who asked, and use no quota)."""
+        return self.exclude(metadata__has_key="export")
+
+
 @pghistory.track(meta=fields.history_indexes("file"))
 class File(models.Model):
     id = fields.uuid_pk()
@@ -85,6 +92,8 @@ class File(models.Model):
     uploaded_at = fields.created_at(verbose_name=_("uploaded"))
     note = fields.TextField(_("note"), blank=True, default="", db_default="")
     updated_at = fields.updated_at(verbose_name=_("updated"))
+
+    objects = FileQuerySet.as_manager()
 
     class Meta:
         db_table = "files"

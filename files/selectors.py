@@ -29,8 +29,8 @@ def patient_files(
 ) -> keyset.Page[File]:
     """One query, whatever the number of files."""
     files = (
-        File.objects.filter(patient=patient)
-        .exclude(metadata__has_key="export")  # (on the Exports page)
+        File.objects.documents()
+        .filter(patient=patient)
         .select_related("uploaded_by", "measurement", "log")
     )
     if kind in Kind.values:
@@ -46,8 +46,8 @@ def patient_files(
 
 def patient_file(patient: Patient, file_id: uuid.UUID) -> File:
     found = (
-        File.objects.filter(pk=file_id, patient=patient)
-        .exclude(metadata__has_key="export")  # (served by the Exports page, to its maker)
+        File.objects.documents()
+        .filter(pk=file_id, patient=patient)
         .select_related("uploaded_by", "measurement", "log")
         .first()
     )
@@ -84,7 +84,7 @@ def shared_file(user: User, file_id: uuid.UUID) -> tuple[File, FileShare]:
 
 
 def patient_files_queryset(patient: Patient) -> QuerySet[File]:
-    return File.objects.filter(patient=patient).exclude(metadata__has_key="export")
+    return File.objects.documents().filter(patient=patient)
 
 
 def attachments(

@@ -53,7 +53,7 @@ def quota_bytes() -> int:
 
 
 def used_bytes(patient: Patient) -> int:
-    documents = File.objects.filter(patient=patient).exclude(metadata__has_key="export")
+    documents = File.objects.documents().filter(patient=patient)
     return documents.aggregate(used=Sum("size"))["used"] or 0
 
 
