@@ -41,6 +41,7 @@ from notifications.models import NotificationPreferences
 from patients import services as patients
 from patients.access import Area, get_patient_for_user
 from patients.models import Patient
+from sync.services import sync_log_record
 
 # Property tests judge results, not speed (CI machines are busy; speed is `make bench`'s).
 hypothesis.settings.register_profile("medtrack", deadline=None)
@@ -158,11 +159,13 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
             date_from=timezone.localdate() - dt.timedelta(days=30),
             date_to=timezone.localdate(),
         )
-    with acting_as(primary.pk):  # Alice's own rows: choices and a calendar token
+    with acting_as(primary.pk):  # Alice's own rows: choices, tokens and a sync
         NotificationPreferences.objects.create(
             user=primary, quiet_hours_start=dt.time(22), quiet_hours_end=dt.time(7)
         )
         tokens.token_create(user=primary, name="Phone calendar", scopes=["calendar:read"])
+        phone, _secret = tokens.token_create(user=primary, name="Alice's phone", scopes=["sync"])
+        sync_log_record(user=primary, token=phone, client_id="phone", direction="pull", items=12)
     return patient
 
 

@@ -230,6 +230,10 @@ def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
         return _("%(actor)s downloaded a file") % {"actor": actor}
     if object_type == "file":
         return _("%(actor)s opened a file") % {"actor": actor}
+    if object_type == "sync_pull":
+        return _("%(actor)s synced the record to an app") % {"actor": actor}
+    if object_type == "sync_push":
+        return _("%(actor)s sent changes from an app") % {"actor": actor}
     return _("%(actor)s looked at the %(what)s page") % {"actor": actor, "what": what}
 
 

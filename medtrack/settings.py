@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "notifications",
     "files",
     "exports",
+    "sync",
     "dashboard",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -305,6 +306,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = FILE_MAX_PER_UPLOAD
 # -- Exports -------------------------------------------------------------------
 #: Days an export's file is kept before the expiry job deletes it.
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+#: Requests one sync token may make per minute (then 429 with Retry-After).
+SYNC_RATE_LIMIT_PER_MINUTE = env_int("SYNC_RATE_LIMIT_PER_MINUTE", 120)
 
 # -- Background tasks -----------------------------------------------------------
 # E-mail goes through django.tasks; the queue is a table in our database and

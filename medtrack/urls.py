@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("files.urls")),
     path("", include("exports.urls")),
+    path("", include("sync.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,10 @@ pytestmark = [pytest.mark.db_behaviour, pytest.mark.django_db]
 
 APP = settings.DATABASES["default"]["USER"]
 APPEND_ONLY = "access_log"
+#: The sync API's change index: an entry per record of the synced tables (which are
+#: audited), written only by their SECURITY DEFINER triggers. The app reads it under
+#: row level security and may write nothing, so it has no history of its own.
+DERIVED = "sync_changes"
 
 
 def guarded_tables() -> list[str]:
@@ -54,6 +58,8 @@ def test_every_table_has_the_policies_for_the_app_role() -> None:
         }
         if table == APPEND_ONLY:
             expected = {"INSERT"}  # the app appends and can never read it back
+        elif table == DERIVED:
+            expected = {"SELECT"}  # the triggers write it, as its owner
         elif table in history:
             expected = {"SELECT", "INSERT"}
         else:
@@ -79,13 +85,15 @@ def test_the_app_may_never_truncate_and_may_not_rewrite_history() -> None:
         }
         if "TRUNCATE" in privileges:
             problems.append(f"{table}: the app may TRUNCATE")
+        if table == DERIVED and privileges - {"SELECT"}:
+            problems.append(f"{table}: the app may {sorted(privileges - {'SELECT'})}")
         if (table in history or table == APPEND_ONLY) and privileges & {"UPDATE", "DELETE"}:
             problems.append(f"{table}: the app may {sorted(privileges & {'UPDATE', 'DELETE'})}")
     assert problems == []
 
 
 def test_patient_data_has_history_triggers_except_the_named_exceptions() -> None:
-    exceptions = {APPEND_ONLY} | history_tables()
+    exceptions = {APPEND_ONLY, DERIVED} | history_tables()
     problems = []
     for table in sorted(patient_scoped_tables() - exceptions):
         triggers = {
@@ -100,8 +108,8 @@ def test_patient_data_has_history_triggers_except_the_named_exceptions() -> None
                     f"{table}: no {operation} history trigger (add @pghistory.track())"
                 )
     assert problems == []
-    # The exceptions, by name: the access log, and history tables themselves.
-    assert {APPEND_ONLY} | {
+    # The exceptions, by name: the access log, the change index, and history tables.
+    assert {APPEND_ONLY, DERIVED} | {
         "caregivers_patientcaregiverevent"
     } <= exceptions & patient_scoped_tables()
 

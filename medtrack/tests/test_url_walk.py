@@ -32,6 +32,10 @@ PUBLIC = {
     "admin:login",
     "caregivers:invitation",  # the e-mailed link; it explains how to log in or sign up
     "appointments:feed",  # calendar apps cannot log in: the secret in the URL is the key
+    # The sync API authenticates each request by token (401 without one: sync/tests).
+    "sync:changes",
+    "sync:push",
+    "sync:openapi",  # the API's description, no data
 }
 #: Patient routes a viewer may POST to: leaving a care team is open to every member.
 VIEWERS_MAY_POST = {"caregivers:leave"}

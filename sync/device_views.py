@@ -1,0 +1,81 @@
+"""Settings → Apps that sync: personal sync tokens, and what each device synced."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Max
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import tokens
+from accounts.models import ApiToken, Scope
+from medtrack.db import AlreadyCreated
+from medtrack.forms import FormTokenField
+from medtrack.types import AuthenticatedHttpRequest
+from sync.models import SyncLog
+
+RECENT = 20
+
+
+class DeviceForm(forms.Form):
+    form_token = FormTokenField()
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=80,
+        help_text=gettext_lazy("The app or device that will use it, for example “Ana's phone”."),
+    )
+
+
+@never_cache  # the page that shows a secret stays out of every cache
+@require_http_methods(["GET", "POST"])
+def devices(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Make a sync token (its secret shown in this response only), see each one's
+    last sync and the recent syncs, revoke."""
+    form = DeviceForm(request.POST or None, initial={"form_token": uuid.uuid4()})
+    new_secret = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_secret = tokens.token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                scopes=[Scope.SYNC],
+                form_token=form.cleaned_data["form_token"],
+            )
+        except AlreadyCreated:
+            form.add_error(None, _("This token was revoked. Make a new one from a fresh page."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            form = DeviceForm(initial={"form_token": uuid.uuid4()})
+            messages.success(request, _("Token “%(name)s” made.") % {"name": token.name})
+    context = {
+        "form": form,
+        "new_secret": new_secret,
+        "server": request.build_absolute_uri("/").rstrip("/"),
+        "openapi_url": request.build_absolute_uri(reverse("sync:openapi")),
+        "tokens": ApiToken.objects.filter(user=request.user, scopes__contains=[Scope.SYNC])
+        .annotate(last_sync_at=Max("sync_logs__created_at"))
+        .order_by("revoked_at", "-created_at"),
+        "syncs": SyncLog.objects.filter(user=request.user)
+        .select_related("token")
+        .order_by("-created_at")[:RECENT],
+    }
+    return render(request, "sync/devices.html", context)
+
+
+@require_POST
+def device_revoke(request: AuthenticatedHttpRequest, token_id: uuid.UUID) -> HttpResponse:
+    if tokens.token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, _("Revoked: that app can no longer sync, from now on."))
+    else:
+        messages.info(request, _("That token was already revoked."))
+    return redirect("sync:devices")
