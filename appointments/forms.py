@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from appointments.models import DEFAULT_REMINDERS, REMINDER_CHOICES, Appointment, Kind
+from appointments.models import (
+    DEFAULT_REMINDERS,
+    REMINDER_CHOICES,
+    Appointment,
+    Kind,
+    time_problems,
+)
 from medtrack.forms import FormTokenField, LocalDateTimeField
 
 FIELDS = (
@@ -105,11 +110,8 @@ class AppointmentForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", _("The end must be after the start."))
-        if starts and ends and ends - starts > dt.timedelta(days=14):
-            self.add_error("ends_at", _("Please check the end: that is more than two weeks."))
+        for name, problem in time_problems(data.get("starts_at"), data.get("ends_at")).items():
+            self.add_error(name, problem)
         return data
 
     @property

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pghistory
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -102,3 +105,19 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} @ {self.starts_at}"
+
+    def clean(self) -> None:
+        problems = time_problems(self.starts_at, self.ends_at)
+        if problems:
+            raise ValidationError(problems)
+
+
+def time_problems(starts: dt.datetime | None, ends: dt.datetime | None) -> dict[str, str]:
+    """An appointment's times, by field (the web form and every other writer)."""
+    if not (starts and ends):
+        return {}
+    if ends <= starts:
+        return {"ends_at": str(_("The end must be after the start."))}
+    if ends - starts > dt.timedelta(days=14):
+        return {"ends_at": str(_("Please check the end: that is more than two weeks."))}
+    return {}

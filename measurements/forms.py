@@ -13,12 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from measurements.kinds import Kind, Type, Unit
+from measurements.kinds import CLOCK_SLACK, Kind, Type, Unit, reading_problems
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.forms import FormTokenField, LocalDateTimeField
-
-#: A clock running a little fast on a phone is not a reading from the future.
-CLOCK_SLACK = dt.timedelta(minutes=10)
 
 
 def _number(label: Any, unit: Unit, **kwargs: Any) -> forms.DecimalField:
@@ -143,15 +140,10 @@ class MeasurementForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        pain = data.get("value") if self.kind.type == Type.PAIN else None
-        if pain is not None and pain != pain.to_integral():
-            self.add_error("value", _("Pain is a whole number from 0 to 10."))
-        systolic, diastolic = data.get("value"), data.get("value_secondary")
-        if systolic is not None and diastolic is not None and systolic <= diastolic:
-            self.add_error(
-                "value_secondary",
-                _("The lower (diastolic) number must be below the upper (systolic) one."),
-            )
+        problems = reading_problems(self.kind, data.get("value"), data.get("value_secondary"))
+        for name, problem in problems.items():
+            if name not in self.errors:
+                self.add_error(name, problem)
         return data
 
     @property

@@ -10,6 +10,7 @@ round trip exact at the precision it is shown with (tested with hypothesis).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -203,3 +204,22 @@ KINDS: dict[str, Kind] = {
     )
 }
 CANONICAL_UNITS = {name: kind.canonical for name, kind in KINDS.items() if kind.canonical}
+
+
+#: A clock running a little fast on a phone is not a reading from the future.
+CLOCK_SLACK = dt.timedelta(minutes=10)
+
+
+def reading_problems(
+    kind: Kind, value: Decimal | None, secondary: Decimal | None
+) -> dict[str, str]:
+    """The rules between a reading's values (canonical units), by field: the web
+    form shows them on its fields, ``Measurement.clean`` holds every writer to them."""
+    problems: dict[str, str] = {}
+    if kind.type == Type.PAIN and value is not None and value != value.to_integral():
+        problems["value"] = str(_("Pain is a whole number from 0 to 10."))
+    if value is not None and secondary is not None and value <= secondary:
+        problems["value_secondary"] = str(
+            _("The lower (diastolic) number must be below the upper (systolic) one.")
+        )
+    return problems

@@ -7,16 +7,26 @@ from typing import TYPE_CHECKING
 
 import pghistory
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import GreaterThan, LessThan
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-from measurements.kinds import CANONICAL_UNITS, KINDS, Context, Source, Type
+from measurements.kinds import (
+    CANONICAL_UNITS,
+    CLOCK_SLACK,
+    KINDS,
+    Context,
+    Source,
+    Type,
+    reading_problems,
+)
 from medtrack import fields
 
 
@@ -103,6 +113,51 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.value} {self.unit} @ {self.measured_at}"
+
+    def clean(self) -> None:
+        """What every writer (the web form, the sync API) is held to, in canonical units:
+        a possible value, the second number exactly for blood pressure, the type's
+        unit, no time in the future."""
+        kind = KINDS.get(self.type)
+        if kind is None or self.value is None:
+            return  # the field checks say so
+        problems = reading_problems(kind, self.value, self.value_secondary)
+        for name, limits in (("value", kind.limits), ("value_secondary", kind.secondary_limits)):
+            value = getattr(self, name)
+            if limits is not None and value is not None and not limits.low <= value <= limits.high:
+                problems.setdefault(
+                    name,
+                    _(
+                        "%(value)s is not possible for %(what)s: please check the reading "
+                        "(between %(low)s and %(high)s %(unit)s)."
+                    )
+                    % {
+                        "value": f"{value.normalize():f}",
+                        "what": kind.label.lower(),
+                        "low": f"{limits.low:f}",
+                        "high": f"{limits.high:f}",
+                        "unit": kind.canonical,
+                    },
+                )
+        if kind.has_secondary and self.value_secondary is None:
+            problems["value_secondary"] = _("Give both numbers of the blood pressure.")
+        elif not kind.has_secondary and self.value_secondary is not None:
+            problems["value_secondary"] = _("Only blood pressure has a second number.")
+        if kind.type == Type.OTHER and not self.label:
+            problems["label"] = _("Say what was measured.")
+        elif kind.type != Type.OTHER and self.label:
+            problems["label"] = _("Only “other” readings have a name.")
+        if kind.type != Type.OTHER and self.unit != kind.canonical:
+            problems["unit"] = _("%(what)s is recorded in %(unit)s.") % {
+                "what": kind.label,
+                "unit": kind.canonical,
+            }
+        if self.measured_at and self.measured_at > timezone.now() + CLOCK_SLACK:
+            problems["measured_at"] = _(
+                "This time is in the future. Enter when the reading was taken."
+            )
+        if problems:
+            raise ValidationError(problems)
 
 
 @pghistory.track(meta=fields.history_indexes("threshold"))

@@ -103,17 +103,8 @@ class MedicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["dose_amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date is before the start date."))
-        if data.get("is_prn") and not data.get("prn_max_per_day"):
-            self.add_error(
-                "prn_max_per_day", _("Say how many doses at most in 24 hours, for safety.")
-            )
-        return data
+    # The rules between fields live on the model (Medication.clean), which this
+    # ModelForm runs, as every other writer does through the services.
 
 
 class ScheduleForm(forms.Form):
@@ -158,34 +149,18 @@ class ScheduleForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        frequency = data.get("frequency")
-        times = data.get("times") or []
-        interval = data.get("interval")
-        if frequency and not times:
-            self.add_error("times", _("Add at least one time."))
-        if frequency == recurrence.WEEKLY and not data.get("days_of_week"):
-            self.add_error("days_of_week", _("Choose at least one day."))
-        if frequency in (recurrence.EVERY_N_DAYS, recurrence.EVERY_N_HOURS) and not interval:
-            self.add_error("interval", _("Say every how many days or hours."))
-        if frequency == recurrence.EVERY_N_DAYS and interval and interval > 365:
-            self.add_error("interval", _("That is more than a year."))
-        if frequency == recurrence.EVERY_N_HOURS and interval:
-            if interval > 168:
-                self.add_error("interval", _("That is more than a week; use “every few days”."))
-            elif (
-                recurrence.doses_per_day(frequency, len(times), interval)
-                > recurrence.MAX_DOSES_PER_DAY
-            ):
-                self.add_error(
-                    "interval",
-                    _("That is more than %(max)s doses a day.")
-                    % {"max": recurrence.MAX_DOSES_PER_DAY},
-                )
-            if len(times) > 1:
-                self.add_error("times", _("Give only the time of the first dose."))
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date is before the start date."))
+        problems = recurrence.schedule_problems(
+            data.get("frequency"),
+            data.get("times") or [],
+            [int(day) for day in data.get("days_of_week") or []],
+            data.get("interval"),
+            data.get("start_date"),
+            data.get("end_date"),
+        )
+        for name, problem in problems.items():
+            field = "times" if name == "times_of_day" else name
+            if field not in self.errors:
+                self.add_error(field, problem)
         return data
 
     @property

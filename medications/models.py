@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pghistory
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medications import recurrence
 from medtrack import fields
+from medtrack.forms import sane_date
 
 
 class Form(models.TextChoices):
@@ -145,6 +147,18 @@ class Medication(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.strength}".strip()
 
+    def clean(self) -> None:
+        problems = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            problems["end_date"] = _("The end date is before the start date.")
+        if self.is_prn and not self.prn_max_per_day:
+            problems["prn_max_per_day"] = _("Say how many doses at most in 24 hours, for safety.")
+        for name in ("start_date", "end_date"):
+            if not sane_date(getattr(self, name)):
+                problems[name] = _("Please check the year.")
+        if problems:
+            raise ValidationError(problems)
+
     @property
     def is_low(self) -> bool:
         return (
@@ -250,6 +264,26 @@ class MedicationSchedule(models.Model):
 
     def __str__(self) -> str:
         return recurrence.describe(self.recurrence)
+
+    def clean(self) -> None:
+        # Times to the minute, once each, in order (as the web form gives them).
+        self.times_of_day = sorted(
+            {time.replace(second=0, microsecond=0) for time in self.times_of_day or []}
+        )
+        self.days_of_week = sorted(set(self.days_of_week or []))
+        problems = recurrence.schedule_problems(
+            self.frequency,
+            self.times_of_day,
+            self.days_of_week,
+            self.interval,
+            self.start_date,
+            self.end_date,
+        )
+        for name in ("start_date", "end_date"):
+            if not sane_date(getattr(self, name)):
+                problems[name] = str(_("Please check the year."))
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def recurrence(self) -> recurrence.Recurrence:

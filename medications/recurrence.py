@@ -141,3 +141,46 @@ def describe(recurrence: Recurrence) -> str:
     return ngettext(
         "every hour from %(time)s", "every %(n)s hours from %(time)s", recurrence.interval
     ) % {"n": recurrence.interval, "time": time_format(recurrence.times[0], "H:i")}
+
+
+def schedule_problems(
+    frequency: str | None,
+    times: list[dt.time],
+    weekdays: list[int],
+    interval: int | None,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> dict[str, str]:
+    """What a schedule needs for its frequency, by model field: the web form shows
+    these on its fields, ``MedicationSchedule.clean`` holds every writer to them."""
+    from django.utils.translation import gettext as _
+
+    problems: dict[str, str] = {}
+    if frequency and not times:
+        problems["times_of_day"] = _("Add at least one time.")
+    if frequency == WEEKLY and not weekdays:
+        problems["days_of_week"] = _("Choose at least one day.")
+    if weekdays and not set(weekdays) <= set(range(1, 8)):
+        problems["days_of_week"] = _("Weekdays are 1 (Monday) to 7 (Sunday).")
+    if frequency in (EVERY_N_DAYS, EVERY_N_HOURS) and not interval:
+        problems["interval"] = _("Say every how many days or hours.")
+    if interval is not None and interval < 1:
+        problems["interval"] = _("Say every how many days or hours.")
+    elif frequency == EVERY_N_DAYS and interval and interval > 365:
+        problems["interval"] = _("That is more than a year.")
+    if frequency == EVERY_N_HOURS and interval and interval >= 1:
+        if interval > 168:
+            problems["interval"] = _("That is more than a week; use “every few days”.")
+        elif doses_per_day(frequency, len(times), interval) > MAX_DOSES_PER_DAY:
+            problems["interval"] = _("That is more than %(max)s doses a day.") % {
+                "max": MAX_DOSES_PER_DAY
+            }
+        if len(times) > 1:
+            problems["times_of_day"] = _("Give only the time of the first dose.")
+    elif len(times) > MAX_DOSES_PER_DAY:
+        problems["times_of_day"] = _("That is more than %(max)s doses a day.") % {
+            "max": MAX_DOSES_PER_DAY
+        }
+    if start and end and end < start:
+        problems["end_date"] = _("The end date is before the start date.")
+    return problems

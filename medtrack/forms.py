@@ -133,8 +133,16 @@ class PhoneNumberField(forms.CharField):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def sane_date(value: dt.date | None) -> bool:
+    """A date between 1900 and 2200 (or none): anything else is a typo, and would
+    overflow date maths."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value is None or dt.date(1900, 1, 1) <= value <= dt.date(2200, 12, 31)
+
+
 class SaneDateField(forms.DateField):
-    """A date between 1900 and 2200: anything else is a typo, and would overflow date maths."""
+    """A date between 1900 and 2200 (``sane_date``)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", DateInput())
@@ -142,7 +150,7 @@ class SaneDateField(forms.DateField):
 
     def validate(self, value: Any) -> None:
         super().validate(value)
-        if value and not (dt.date(1900, 1, 1) <= value <= dt.date(2200, 12, 31)):
+        if value and not sane_date(value):
             raise ValidationError(_("Please check the year."), code="out_of_range")
 
 

@@ -87,11 +87,20 @@ def requests_prune(*, now: dt.datetime) -> int:
 View = Callable[..., HttpResponse]
 
 
-def token_view(view: View) -> View:
+def token_view(*, methods: tuple[str, ...]) -> Callable[[View], View]:
     """Authenticate by sync token, rate-limit, run as the token's user, answer JSON errors."""
+    return lambda view: _token_view(view, methods)
 
+
+def _token_view(view: View, methods: tuple[str, ...]) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in methods:
+            response = error_response(
+                405, "method_not_allowed", f"Use {' or '.join(methods)} here."
+            )
+            response["Allow"] = ", ".join(methods)
+            return response
         started = time.monotonic()
         now = timezone.now()
         token = tokens.token_resolve(_bearer(request), Scope.SYNC, now)
@@ -132,7 +141,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         raise ApiError(413, "too_large", "The request is too large: send fewer changes at once.")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid", "Send a JSON object.")

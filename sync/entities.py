@@ -26,6 +26,7 @@ from files.models import File
 from journal.models import DailyLog
 from measurements.models import Measurement
 from medications.models import Medication, MedicationSchedule
+from medtrack.forms import sane_date
 from patients.access import Area
 from patients.models import Patient
 
@@ -292,7 +293,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple):
@@ -375,6 +376,8 @@ def _to_python(column: models.Field[Any, Any], raw: Any) -> Any:
     value = column.to_python(raw)
     if isinstance(column, models.DateTimeField) and value is not None and value.tzinfo is None:
         raise ValidationError("Give the time zone (e.g. 2026-12-02T08:00:00Z).")
+    if isinstance(column, models.DateField) and not sane_date(value):
+        raise ValidationError("Please check the year.")
     if isinstance(value, decimal.Decimal) and not value.is_finite():
         raise ValidationError("Send a number.")
     if isinstance(column, models.DecimalField) and value is not None:

@@ -41,6 +41,8 @@ def _schema(column: models.Field[Any, Any]) -> dict[str, Any]:
         schema = {"type": "string"}
     if column.choices:
         schema["enum"] = [value for value, _label in column.flatchoices]
+        if column.blank and not column.null and "" not in schema["enum"]:
+            schema["enum"].append("")
     if column.null:
         schema["nullable"] = True
         if "enum" in schema:
@@ -256,7 +258,12 @@ def document(server: str) -> dict[str, Any]:
                                 "application/json": {
                                     "schema": {
                                         "type": "object",
-                                        "required": ["changes", "cursor", "has_more"],
+                                        "required": [
+                                            "changes",
+                                            "cursor",
+                                            "has_more",
+                                            "server_time",
+                                        ],
                                         "additionalProperties": False,
                                         "properties": {
                                             "changes": {

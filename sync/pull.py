@@ -2,7 +2,7 @@
 
 The cursor
 ----------
-A cursor is opaque to clients (base64url JSON). It holds
+A cursor is opaque to clients (signed JSON, for one user). It holds
 
 * ``since``: a PostgreSQL snapshot (``pg_current_snapshot()`` as text) up to
   which the client has every change of its ``known`` patients;
@@ -25,16 +25,14 @@ tombstone, and one they newly see is sent whole from the next round on.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core import signing
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
@@ -61,7 +59,9 @@ class Cursor:
     known: dict[str, str] = field(default_factory=dict)
     fresh: dict[str, str] = field(default_factory=dict)
 
-    def encode(self) -> str:
+    def encode(self, *, user: Any) -> str:
+        """Signed with the server's key and for this user alone: a cursor a client
+        altered, or another user's, is refused rather than trusted."""
         payload = {
             "v": 1,
             "s": self.since,
@@ -70,44 +70,48 @@ class Cursor:
             "k": self.known,
             "f": self.fresh,
         }
-        raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return signing.dumps(payload, salt=_salt(user), compress=True)
 
     @classmethod
-    def decode(cls, text: str) -> Cursor:
+    def decode(cls, text: str, *, user: Any) -> Cursor:
         if not text:
             return cls()
         if len(text) > 20_000:
             raise BadCursor
         try:
-            payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            cursor = cls(
-                since=payload["s"],
-                until=payload["u"],
-                after=(int(payload["a"][0]), int(payload["a"][1])),
-                known=dict(payload["k"]),
-                fresh=dict(payload["f"]),
-            )
-        except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
+            payload = signing.loads(text, salt=_salt(user))
+        except signing.BadSignature:
             raise BadCursor from None
-        if payload.get("v") != 1:
+        if not isinstance(payload, dict) or payload.get("v") != 1:
             raise BadCursor
-        for snapshot in (cursor.since, cursor.until):
+        since, until, after = payload.get("s"), payload.get("u"), payload.get("a")
+        known, fresh = payload.get("k"), payload.get("f")
+        if not (
+            isinstance(since, str)
+            and isinstance(until, str)
+            and isinstance(after, list)
+            and len(after) == 2
+            and all(isinstance(part, int) and 0 <= part < 2**63 for part in after)
+            and isinstance(known, dict)
+            and isinstance(fresh, dict)
+            and all(isinstance(value, str) for value in [*known.values(), *fresh.values()])
+        ):
+            raise BadCursor
+        for snapshot in (since, until):
             if snapshot and not _SNAPSHOT.match(snapshot):
                 raise BadCursor
-        if not all(0 <= part < 2**63 for part in cursor.after):
+        for patient_id in [*known, *fresh]:
+            try:
+                uuid.UUID(patient_id)
+            except ValueError:
+                raise BadCursor from None
+        if (known and not since) or (fresh and not until):
             raise BadCursor
-        for patients in (cursor.known, cursor.fresh):
-            for patient_id, fingerprint in patients.items():
-                try:
-                    uuid.UUID(patient_id)
-                except ValueError:
-                    raise BadCursor from None
-                if not isinstance(fingerprint, str):
-                    raise BadCursor
-        if (cursor.known and not cursor.since) or (cursor.fresh and not cursor.until):
-            raise BadCursor
-        return cursor
+        return cls(since, until, (after[0], after[1]), known, fresh)
+
+
+def _salt(user: Any) -> str:
+    return f"medtrack.sync.cursor:{user.pk}"
 
 
 @dataclass

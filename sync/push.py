@@ -40,14 +40,17 @@ from medications.models import Medication
 from medtrack.db import AlreadyCreated, constraint_name
 from patients import services as patients
 from patients.access import Level, get_patient_for_user
+from patients.forms import PatientForm
 from patients.models import Patient
 from sync.entities import ENTITIES, PSEUDO_FIELDS, Entity, parse, record
+from sync.models import Change
 from sync.pull import current
 
 MAX_ITEMS = 200
 #: A dose recorded offline may say when it was given, within these bounds.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 OFFLINE_LIMIT = dt.timedelta(days=7)
+EARLY_LIMIT = dt.timedelta(hours=12)
 
 
 @dataclass
@@ -221,6 +224,10 @@ def _dispatch(user: User, item: Item, now: dt.datetime) -> Result:
         DELETES[entity.name](patient=patient, actor=user, instance=existing)
         return _result(item, patient, "applied")
     if existing is None:
+        if Change.objects.filter(entity=entity.name, entity_id=item.id, deleted=True).exists():
+            raise ItemError(
+                "gone", _("This record was deleted meanwhile: pull to see what is current.")
+            )
         if not entity.creatable:
             raise ItemError("not_supported", f"{entity.name} are not created by sync.")
         values = parse(entity, item.data, entity.creatable)
@@ -296,10 +303,19 @@ def _given_at(
     values: dict[str, Any], now: dt.datetime, scheduled: dt.datetime | None
 ) -> dt.datetime:
     at = values.get("taken_at") or now
-    earliest = (scheduled or now) - OFFLINE_LIMIT
-    if at > now + CLOCK_SKEW or at < min(earliest, now - OFFLINE_LIMIT):
+    earliest = now - OFFLINE_LIMIT
+    if scheduled is not None:
+        earliest = max(earliest, scheduled - EARLY_LIMIT)
+    if at > now + CLOCK_SKEW or at < earliest:
         raise ValidationError(
-            {"taken_at": [_("Give a time in the last 7 days, not in the future.")]}
+            {
+                "taken_at": [
+                    _(
+                        "Give a time in the last 7 days, not in the future and not more "
+                        "than 12 hours before the dose was due."
+                    )
+                ]
+            }
         )
     return at
 
@@ -309,9 +325,15 @@ def _record_dose(
 ) -> Result:
     status = values.get("status", dose.status)
     if status == dose.status and status in (DoseStatus.TAKEN, DoseStatus.SKIPPED):
-        if dose.recorded_by_id == user.pk:
-            return _result(item, patient, "unchanged")  # my own record, sent again
-        return _conflict(item, patient)  # someone else recorded it first
+        if dose.recorded_by_id != user.pk:
+            return _conflict(item, patient)  # someone else recorded it first
+        if any(
+            getattr(dose, name) != value
+            for name, value in values.items()
+            if name in ("taken_at", "skip_reason") and value not in (None, "")
+        ):
+            return _conflict(item, patient)  # recorded otherwise already (another device)
+        return _result(item, patient, "unchanged")  # my own record, sent again
     try:
         if status == DoseStatus.TAKEN:
             at = _given_at(values, now, dose.scheduled_for)
@@ -376,8 +398,37 @@ def _create_dose(
 # -- Creates -----------------------------------------------------------------------------
 
 
+def _profile(values: dict[str, Any]) -> dict[str, Any]:
+    """A patient's profile through the web's own form (names trimmed, the phone
+    made dialable, the date of birth and time zone checked)."""
+    contact = values.get("emergency_contact") or {}
+    if not isinstance(contact, dict):
+        raise ValidationError({"emergency_contact": [_("Send name, phone and relationship.")]})
+    dob = values.get("dob")
+    form = PatientForm(
+        {
+            "name": values.get("name", ""),
+            "dob": dob.isoformat() if dob else "",
+            "gender": values.get("gender", ""),
+            "allergies": list(values.get("allergies") or []),
+            "medical_conditions": list(values.get("medical_conditions") or []),
+            "contact_name": str(contact.get("name", "")),
+            "contact_phone": str(contact.get("phone", "")),
+            "contact_relationship": str(contact.get("relationship", "")),
+            "timezone": values.get("timezone", ""),
+        }
+    )
+    if not form.is_valid():
+        errors: dict[str, list[str]] = {}
+        for name, messages in form.errors.items():
+            key = "emergency_contact" if name.startswith("contact_") else name
+            errors.setdefault(key, []).extend(messages)
+        raise ValidationError(errors)
+    return form.profile
+
+
 def _create_patient(user: User, item: Item) -> Result:
-    values = parse(item.entity, item.data, item.entity.creatable)
+    values = _profile(parse(item.entity, item.data, item.entity.creatable))
     try:
         created = patients.patient_create(actor=user, form_token=item.id, **values)
     except AlreadyCreated:
@@ -453,7 +504,9 @@ def _patient_update(
     *, patient: Patient, actor: User, instance: Any, values: dict[str, Any], now: dt.datetime
 ) -> None:
     profile = {name: getattr(instance, name) for name in item_fields("patients")}
-    patients.patient_update(patient=patient, actor=actor, version=None, **{**profile, **values})
+    patients.patient_update(
+        patient=patient, actor=actor, version=None, **_profile({**profile, **values})
+    )
 
 
 def _member_update(

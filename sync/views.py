@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from sync import pull, push, services
 from sync.api import ApiError, client_id, elapsed_ms, json_body, token_view
@@ -13,23 +15,22 @@ from sync.models import Direction
 from sync.openapi import document
 
 
-@require_GET
-@token_view
+@token_view(methods=("GET",))
 def changes(request: HttpRequest) -> HttpResponse:
     """GET /api/v1/sync/changes?cursor=…&limit=…"""
     raw_cursor = request.GET.get("cursor", "")
     try:
-        cursor = pull.Cursor.decode(raw_cursor)
+        cursor = pull.Cursor.decode(raw_cursor, user=request.user)
     except pull.BadCursor:
         raise ApiError(
             400, "invalid_cursor", "This cursor was not made by MedTrack: start again without one."
         ) from None
     limit_text = request.GET.get("limit", str(pull.DEFAULT_LIMIT))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= pull.MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,4}", limit_text) or not 1 <= int(limit_text) <= pull.MAX_LIMIT:
         raise ApiError(400, "invalid", f"limit is a whole number from 1 to {pull.MAX_LIMIT}.")
     device = client_id(request.GET.get("client_id"))
     page = pull.changes_page(user=request.user, cursor=cursor, limit=int(limit_text))  # type: ignore[arg-type]
-    encoded = page.cursor.encode()
+    encoded = page.cursor.encode(user=request.user)
     services.access_record(
         request=request,
         what="sync_pull",
@@ -56,8 +57,7 @@ def changes(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@token_view
+@token_view(methods=("POST",))
 def push_changes(request: HttpRequest) -> HttpResponse:
     """POST /api/v1/sync/push"""
     body = json_body(request)
