@@ -9,16 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
@@ -29,11 +26,10 @@ from django.views.decorators.http import (
 
 from accounts import tokens
 from accounts.models import ApiToken, Scope, UserSettings
+from accounts.token_pages import token_form
 from appointments import ical, selectors
 from appointments.models import Appointment
 from medications.recurrence import start_of_day
-from medtrack.db import AlreadyCreated
-from medtrack.forms import FormTokenField
 from medtrack.rls import acting_as
 from medtrack.types import AuthenticatedHttpRequest
 
@@ -114,46 +110,25 @@ def calendar_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "appointments/calendar.html", context)
 
 
-class FeedForm(forms.Form):
-    form_token = FormTokenField()
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=80,
-        help_text=gettext_lazy("Where you will use it, for example “Ana's phone”."),
-    )
-
-
 @never_cache  # the page that shows a secret stays out of every cache
 @require_http_methods(["GET", "POST"])
 def feeds(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My secret calendar addresses: make one (its secret shown in this response
     only: it is not stored), see when each was last used, revoke."""
-    form = FeedForm(request.POST or None, initial={"form_token": uuid.uuid4()})
-    new_url = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            token, secret = tokens.token_create(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                scopes=[Scope.CALENDAR_READ],
-                form_token=form.cleaned_data["form_token"],
-            )
-        except AlreadyCreated:
-            form.add_error(None, _("This address was revoked. Make a new one from a fresh page."))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            new_url = request.build_absolute_uri(reverse("appointments:feed", args=[secret]))
-            form = FeedForm(initial={"form_token": uuid.uuid4()})
-            messages.success(
-                request, _("Calendar address “%(name)s” made.") % {"name": token.name}
-            )
+    form, _token, secret = token_form(
+        request,
+        scope=Scope.CALENDAR_READ,
+        help_text=_("Where you will use it, for example “Ana's phone”."),
+        made=_("Calendar address “%(name)s” made."),
+    )
     context = {
         "form": form,
         "tokens": ApiToken.objects.filter(
             user=request.user, scopes__contains=[Scope.CALENDAR_READ]
         ).order_by("revoked_at", "-created_at"),
-        "new_url": new_url,
+        "new_url": request.build_absolute_uri(reverse("appointments:feed", args=[secret]))
+        if secret
+        else "",
     }
     return render(request, "appointments/feeds.html", context)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 import pgtrigger
@@ -121,7 +121,7 @@ class Measurement(models.Model):
         kind = KINDS.get(self.type)
         if kind is None or self.value is None:
             return  # the field checks say so
-        problems = reading_problems(kind, self.value, self.value_secondary)
+        problems: dict[str, Any] = dict(reading_problems(kind, self.value, self.value_secondary))
         for name, limits in (("value", kind.limits), ("value_secondary", kind.secondary_limits)):
             value = getattr(self, name)
             if limits is not None and value is not None and not limits.low <= value <= limits.high:

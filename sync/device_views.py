@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import uuid
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import tokens
 from accounts.models import ApiToken, Scope
-from medtrack.db import AlreadyCreated
-from medtrack.forms import FormTokenField
+from accounts.token_pages import token_form
 from medtrack.types import AuthenticatedHttpRequest
 from sync.models import SyncLog
 
 RECENT = 20
-
-
-class DeviceForm(forms.Form):
-    form_token = FormTokenField()
-    name = forms.CharField(
-        label=gettext_lazy("Name"),
-        max_length=80,
-        help_text=gettext_lazy("The app or device that will use it, for example “Ana's phone”."),
-    )
 
 
 @never_cache  # the page that shows a secret stays out of every cache
@@ -40,23 +27,12 @@ class DeviceForm(forms.Form):
 def devices(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Make a sync token (its secret shown in this response only), see each one's
     last sync and the recent syncs, revoke."""
-    form = DeviceForm(request.POST or None, initial={"form_token": uuid.uuid4()})
-    new_secret = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            token, new_secret = tokens.token_create(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                scopes=[Scope.SYNC],
-                form_token=form.cleaned_data["form_token"],
-            )
-        except AlreadyCreated:
-            form.add_error(None, _("This token was revoked. Make a new one from a fresh page."))
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            form = DeviceForm(initial={"form_token": uuid.uuid4()})
-            messages.success(request, _("Token “%(name)s” made.") % {"name": token.name})
+    form, _token, new_secret = token_form(
+        request,
+        scope=Scope.SYNC,
+        help_text=_("The app or device that will use it, for example “Ana's phone”."),
+        made=_("Token “%(name)s” made."),
+    )
     context = {
         "form": form,
         "new_secret": new_secret,

@@ -19,12 +19,15 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from appointments.forms import FIELDS as APPOINTMENT_FIELDS
 from appointments.models import Appointment
 from caregivers.models import PatientCaregiver
 from doses.models import Dose
 from files.models import File
+from journal import services as journal
 from journal.models import DailyLog
 from measurements.models import Measurement
+from medications.forms import MedicationForm
 from medications.models import Medication, MedicationSchedule
 from medtrack.forms import sane_date
 from patients.access import Area
@@ -74,29 +77,8 @@ _PROFILE = (
     "emergency_contact",
     "timezone",
 )
-_MEDICATION = (
-    "name",
-    "generic_name",
-    "strength",
-    "form",
-    "dose_amount",
-    "dose_unit",
-    "route",
-    "instructions",
-    "reason",
-    "prescriber",
-    "pharmacy",
-    "rx_number",
-    "rxnorm_code",
-    "appearance",
-    "is_prn",
-    "prn_max_per_day",
-    "prn_min_interval_hours",
-    "start_date",
-    "end_date",
-    "quantity_on_hand",
-    "refill_threshold",
-)
+#: The web form's fields (and the RxNorm code, which only the admin sets so far).
+_MEDICATION = (*MedicationForm.Meta.fields, "rxnorm_code")
 _SCHEDULE = (
     "frequency",
     "times_of_day",
@@ -117,28 +99,8 @@ _READING = (
     "notes",
     "source",
 )
-_DAY = (
-    "mood",
-    "energy",
-    "appetite",
-    "sleep_quality",
-    "sleep_hours",
-    "pain_level",
-    "symptoms",
-    "activities",
-    "notes",
-)
-_APPOINTMENT = (
-    "title",
-    "appointment_type",
-    "provider_name",
-    "location",
-    "starts_at",
-    "ends_at",
-    "reminder_minutes",
-    "escort_id",
-    "notes",
-)
+_DAY = journal.CONTENT
+_APPOINTMENT = tuple("escort_id" if name == "escort" else name for name in APPOINTMENT_FIELDS)
 
 ENTITIES: dict[str, Entity] = {
     entity.name: entity
@@ -283,7 +245,7 @@ def column_for(entity: Entity, name: str) -> models.Field[Any, Any]:
     """The model field behind a record field (``escort_id`` is the ``escort`` key)."""
     for candidate in entity.model._meta.concrete_fields:
         if name in (candidate.name, candidate.attname):
-            return candidate  # type: ignore[return-value]
+            return candidate
     raise LookupError(name)
 
 
@@ -382,5 +344,5 @@ def _to_python(column: models.Field[Any, Any], raw: Any) -> Any:
         raise ValidationError("Send a number.")
     if isinstance(column, models.DecimalField) and value is not None:
         # The column's own limits (the web form's), not a database error later.
-        column.clean(value, None)  # type: ignore[arg-type]
+        column.clean(value, None)
     return value

@@ -55,7 +55,8 @@ def access_record(
     (each shows on that patient's Activity page), or one row when there was none."""
     token: ApiToken = request.api_token  # type: ignore[attr-defined]
     detail = {**detail, "token": token.name}
-    for patient_id in sorted(patient_ids) or [None]:
+    targets: list[uuid.UUID | None] = [*sorted(patient_ids)] or [None]
+    for patient_id in targets:
         audit.access_log_record(
             request=request,
             action="view",

@@ -360,7 +360,13 @@ def test_a_pushed_time_zone_must_exist(primary: User, patient: Patient, op: str)
             "emergency_contact": {"name": "Ana", "phone": "+34612345678"},
             "timezone": "Nowhere/Land",
         }
-        item = {"entity": "patients", "op": "upsert", "id": new, "patient_id": new, "data": data}
+        item: dict[str, Any] = {
+            "entity": "patients",
+            "op": "upsert",
+            "id": new,
+            "patient_id": new,
+            "data": data,
+        }
     else:  # Rosa has a medication, so a zone change regenerates her doses
         with acting_as(primary.pk):
             _rosa, version = current(ENTITIES["patients"], patient.pk)
