@@ -26,6 +26,7 @@ from medtrack.db import AlreadyCreated, insert_once
 from medtrack.rls import system_context
 
 PREFIX = "mt_"
+_TOKEN_IDS = uuid.UUID("5d0c4e8a-2f57-4c1e-9a63-0f6b8b1c2d3e")
 
 
 def hash_secret(secret: str) -> str:
@@ -48,7 +49,9 @@ def token_create(
     ``form_token``, the same token and secret (unless it was revoked meanwhile)."""
     secret = _derived(form_token) if form_token else PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        id=form_token or uuid.uuid4(),
+        # Not the form token itself: the id shows on the page (revoke links), and
+        # the form token with the server's key gives the secret.
+        id=uuid.uuid5(_TOKEN_IDS, str(form_token)) if form_token else uuid.uuid4(),
         user=user,
         name=name,
         scopes=scopes,

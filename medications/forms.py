@@ -217,6 +217,7 @@ class TaperForm(forms.Form):
     start_date = SaneDateField(label=_("First day"), initial=timezone.localdate)
     form_token = FormTokenField()
     times = TimeListField(
+        max_items=recurrence.MAX_DOSES_PER_DAY,
         label=_("At what time each day"),
         widget=TimeListWidget(item_label=_("Time")),
         required=True,

@@ -15,6 +15,7 @@ from medications import selectors, services
 from medications.forms import MedicationForm, ScheduleForm, StatusForm, TaperForm
 from medications.models import Medication, MedicationSchedule, Status
 from medtrack.db import AlreadyCreated
+from medtrack.forms import add_service_error
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -258,7 +259,7 @@ def taper_create(
             except AlreadyCreated:
                 messages.info(request, _("This taper was already saved."))
             except ValidationError as error:
-                form.add_error(None, error)
+                add_service_error(form, error, times_of_day="times")
             else:
                 messages.success(
                     request, _("The taper is saved; each step's doses are on the calendar.")

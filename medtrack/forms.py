@@ -235,3 +235,15 @@ def after_conflict[F: forms.BaseForm](
     form.is_valid()
     form.add_error(None, message)
     return form
+
+
+def add_service_error(form: forms.BaseForm, error: ValidationError, **renamed: str) -> None:
+    """Put a service's ValidationError on ``form``: model field names are mapped to
+    the form's (``renamed``), and those the form lacks go to the whole form, so a
+    rule checked on the model never turns into a server error."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        field = renamed.get(name, name)
+        form.add_error(field if field in form.fields else None, messages)

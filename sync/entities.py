@@ -175,7 +175,7 @@ ENTITIES: dict[str, Entity] = {
             Area.MEASUREMENTS,
             fields=("id", "patient_id", *_READING, "recorded_by_id", "out_of_range", "updated_at"),
             creatable=_READING,
-            editable=_READING,
+            editable=tuple(name for name in _READING if name != "type"),  # as on the web
             deletable=True,
             description="Readings in their canonical (UCUM) unit: mm[Hg], /min, mg/dL, Cel, "
             "kg, cm, %, /min, {score}.",

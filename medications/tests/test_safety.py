@@ -209,3 +209,26 @@ def test_a_birthday_check_works_on_29_february(
     response = client.post(reverse("patients:create"), {"name": "Leap", "dob": "1880-01-01"})
     assert response.status_code == 200
     assert "check the year of birth" in response.content.decode()
+
+
+def test_a_taper_the_model_refuses_gets_a_message_not_a_server_error(
+    client, primary, patient
+) -> None:
+    from medications.models import Medication
+    from medtrack.rls import system_context
+
+    with system_context("test"):
+        medication = Medication.objects.filter(patient=patient).first()
+    client.force_login(primary)
+    response = client.post(
+        f"/patients/{patient.pk}/medications/{medication.pk}/taper/",
+        {
+            "save": "1",
+            "start_date": "2200-12-30",
+            "times": ["08:00"],
+            "step1_amount": "1",
+            "step1_days": "5",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Please check the year" in response.content

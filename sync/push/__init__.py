@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, ProgrammingError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -84,6 +84,16 @@ def _apply_one(user: User, raw: Any, now: dt.datetime) -> Result:
             "error",
             error="not_found",
             message=_("No such record, or you may not see it."),
+        )
+    except ProgrammingError as error:
+        if getattr(error.__cause__, "sqlstate", "") != "42501":
+            raise
+        return Result(
+            entity_name,
+            item_id,
+            "error",
+            error="forbidden",
+            message=_("This change is not allowed on this record."),
         )
     except (IntegrityError, DataError) as error:
         return Result(
@@ -158,7 +168,7 @@ def _dispatch(user: User, item: Item, now: dt.datetime) -> Result:
         .first()
     )
     if item.op == "delete":
-        if existing is None:
+        if existing is None or getattr(existing, "is_active", True) is False:
             return result_for(item, patient, "unchanged")  # already gone: a replay
         if not entity.deletable:
             raise ItemError("not_supported", f"{entity.name} cannot be deleted by sync.")

@@ -447,3 +447,24 @@ def test_a_record_deleted_meanwhile_is_reported_as_gone(
     (result,) = api.push([api.edit("measurements", reading.pk, notes="too late")])
     assert result["status"] == "error"
     assert result["error"]["code"] == "gone"
+
+
+def test_a_reading_keeps_its_type_and_a_left_member_is_left_once(
+    api: Api, primary: User, secondary: User, patient: Patient
+) -> None:
+    api.pull()
+    with system_context("test"):
+        reading = Measurement.objects.filter(patient=patient, type="blood_pressure").first()
+    (result,) = api.push([api.edit("measurements", reading.pk, type="heart_rate")])
+    assert result["status"] == "error"
+    bob = Api(make_token(secondary, "Bob's phone"))
+    bob.pull()
+    bob_row = next(
+        i
+        for i, r in bob.mirror.records["team"].items()
+        if r["data"]["caregiver_id"] == str(secondary.pk)
+    )
+    leave = {"entity": "team", "op": "delete", "id": bob_row, "patient_id": str(patient.pk)}
+    assert statuses(bob.push([leave])) == ["applied"]
+    (again,) = api.push([leave])  # Alice replays what Bob did: nothing more happens
+    assert again["status"] == "unchanged"

@@ -148,3 +148,20 @@ def test_staff_see_the_sync_log_in_the_admin(client: Client, primary: User, staf
         log = SyncLog.objects.get(client_id="test-phone")
     assert client.get(f"/admin/sync/synclog/{log.pk}/change/").status_code == 200
     assert client.get("/admin/sync/synclog/add/").status_code == 403
+
+
+def test_a_token_s_visible_id_cannot_bring_its_secret_back(client: Client, primary: User) -> None:
+    client.force_login(primary)
+    page = client.get("/accounts/settings/sync/")
+    found = re.search(rb'name="form_token" value="([^"]+)"', page.content)
+    assert found
+    made = client.post(
+        "/accounts/settings/sync/", {"name": "Phone", "form_token": found.group(1).decode()}
+    )
+    secret = re.search(rb'id="new-secret" type="text" value="(mt_[^"]+)"', made.content)
+    assert secret
+    with acting_as(primary.pk):
+        token = ApiToken.objects.get(user=primary, name="Phone")
+    assert str(token.pk) != found.group(1).decode()
+    replay = client.post("/accounts/settings/sync/", {"name": "x", "form_token": str(token.pk)})
+    assert secret.group(1) not in replay.content
