@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -55,3 +57,14 @@ def token_form(
     messages.success(request, made % {"name": token.name})
     fresh = TokenForm(initial={"form_token": uuid.uuid4()}, help_text=help_text)
     return fresh, token, secret
+
+
+def token_revoke(
+    request: AuthenticatedHttpRequest, token_id: uuid.UUID, *, done: str, already: str, to: str
+) -> HttpResponse:
+    """Revoke one of my tokens (a second tap is told it was already done), then go back."""
+    if tokens.token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, done)
+    else:
+        messages.info(request, already)
+    return redirect(to)

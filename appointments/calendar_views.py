@@ -9,10 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from django.views.decorators.http import (
 
 from accounts import tokens
 from accounts.models import ApiToken, Scope, UserSettings
-from accounts.token_pages import token_form
+from accounts.token_pages import token_form, token_revoke
 from appointments import ical, selectors
 from appointments.models import Appointment
 from medications.recurrence import start_of_day
@@ -135,11 +134,13 @@ def feeds(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 def feed_revoke(request: AuthenticatedHttpRequest, token_id: uuid.UUID) -> HttpResponse:
-    if tokens.token_revoke(user=request.user, token_id=token_id):
-        messages.success(request, _("Revoked: calendar apps using that address get nothing more."))
-    else:
-        messages.info(request, _("That address was already revoked."))
-    return redirect("appointments:feeds")
+    return token_revoke(
+        request,
+        token_id,
+        done=_("Revoked: calendar apps using that address get nothing more."),
+        already=_("That address was already revoked."),
+        to="appointments:feeds",
+    )
 
 
 @login_not_required

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import messages
 from django.db.models import Max
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import tokens
 from accounts.models import ApiToken, Scope
-from accounts.token_pages import token_form
+from accounts.token_pages import token_form, token_revoke
 from medtrack.types import AuthenticatedHttpRequest
 from sync.models import SyncLog
 
@@ -50,8 +48,10 @@ def devices(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 def device_revoke(request: AuthenticatedHttpRequest, token_id: uuid.UUID) -> HttpResponse:
-    if tokens.token_revoke(user=request.user, token_id=token_id):
-        messages.success(request, _("Revoked: that app can no longer sync, from now on."))
-    else:
-        messages.info(request, _("That token was already revoked."))
-    return redirect("sync:devices")
+    return token_revoke(
+        request,
+        token_id,
+        done=_("Revoked: that app can no longer sync, from now on."),
+        already=_("That token was already revoked."),
+        to="sync:devices",
+    )

@@ -99,7 +99,6 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "The request is not valid (the message says why).",
         401: "No valid personal token with the sync scope.",
-        405: "Use the documented method.",
         413: "Too large: send fewer changes at once.",
         415: "Send JSON.",
         429: "Too many requests for this token: wait the seconds in Retry-After.",

@@ -139,7 +139,7 @@ def _item(raw: Any) -> Item:
         raise ItemError("invalid", "data and base must be objects.")
     if entity.name == "patients" and item_id != patient_id:
         raise ItemError("invalid", "A patient's patient_id is its id.")
-    return Item(entity, op, item_id, patient_id, data, base_version, base, raw)
+    return Item(entity, op, item_id, patient_id, data, base_version, base)
 
 
 # -- Dispatch ----------------------------------------------------------------------------

@@ -134,7 +134,7 @@ CREATES: dict[str, Callable[..., None]] = {
 def _patient_update(
     *, patient: Patient, actor: User, instance: Any, values: dict[str, Any], now: dt.datetime
 ) -> None:
-    profile = {name: getattr(instance, name) for name in item_fields("patients")}
+    profile = {name: getattr(instance, name) for name in ENTITIES["patients"].editable}
     patients.patient_update(
         patient=patient, actor=actor, version=None, **_profile({**profile, **values})
     )
@@ -241,10 +241,6 @@ UPDATES: dict[str, Callable[..., None]] = {
     "appointments": _appointment_update,
     "files": _file_update,
 }
-
-
-def item_fields(entity_name: str) -> tuple[str, ...]:
-    return ENTITIES[entity_name].editable
 
 
 # -- Deletes -----------------------------------------------------------------------------

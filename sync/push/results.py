@@ -51,7 +51,6 @@ class Item:
     data: dict[str, Any]
     base_version: int | None
     base: dict[str, Any] | None
-    raw: dict[str, Any]
 
 
 def result_for(item: Item, patient: Patient, status: str) -> Result:
