@@ -8,6 +8,7 @@ and ``ALLOWED_HOSTS``.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 from pathlib import Path
@@ -78,6 +79,10 @@ INSTALLED_APPS = [
     "pghistory",
     "pghistory.admin",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # One transaction per request, app.user_id for row level security, history context.
     "medtrack.middleware.DatabaseContextMiddleware",
@@ -95,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the "try again at" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "medtrack.urls"
@@ -152,6 +160,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # -- Accounts -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -308,6 +321,28 @@ DATA_UPLOAD_MAX_NUMBER_FILES = FILE_MAX_PER_UPLOAD
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 #: Requests one sync token may make per minute (then 429 with Retry-After).
 SYNC_RATE_LIMIT_PER_MINUTE = env_int("SYNC_RATE_LIMIT_PER_MINUTE", 120)
+
+# -- Sign-in throttling (django-axes) ---------------------------------------------
+#: Failed logins before an account, and separately an address, is locked out.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+#: How long a lockout lasts (a timedelta: django-axes reads hours).
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Our own access_log records logins and failures; axes keeps only its counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# -- Cache -------------------------------------------------------------------------
+# In the database (no extra server): rate limits and lockout counters are shared
+# by every app host. The table is made by accounts.0005 as the owner role.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+    }
+}
 
 # -- Background tasks -----------------------------------------------------------
 # E-mail goes through django.tasks; the queue is a table in our database and

@@ -47,6 +47,7 @@ FILLERS = {
     "uidb64": "x",
     "token": "x",
     "type": "blood_pressure",
+    "pk": "1",  # django-otp's admin pages for a device
 }
 
 
