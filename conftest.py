@@ -18,13 +18,18 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import django.test
 import hypothesis
 import pytest
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tokens
 from accounts.models import User
+from accounts.session_limits import draft_save
 from appointments.models import Appointment
+from audit.models import BreakGlassGrant
 from caregivers import services as caregivers
 from caregivers.models import PatientCaregiver
 from doses.models import Dose
@@ -166,7 +171,28 @@ def patient(primary: User, secondary: User, viewer: User) -> Patient:
         tokens.token_create(user=primary, name="Phone calendar", scopes=["calendar:read"])
         phone, _secret = tokens.token_create(user=primary, name="Alice's phone", scopes=["sync"])
         sync_log_record(user=primary, token=phone, client_id="phone", direction="pull", items=12)
+    # A journal entry she was typing when her session ended (accounts.session_limits).
+    draft_save(user_id=primary.pk, path="/patients/x/journal/new/", data={"notes": ["Slept"]})
+    past_break_glass(patient)
     return patient
+
+
+def past_break_glass(patient: Patient) -> BreakGlassGrant:
+    """Emergency access support had last week and ended early, written straight to
+    the table (no notice, no log): the patient's rows in break_glass_grants and its
+    history. Nobody has access now."""
+    support = make_user("support@example.com", "Sid Support", role="admin")
+    opened = timezone.now() - dt.timedelta(days=7)
+    with system_context("test fixture"):
+        return BreakGlassGrant.objects.create(
+            staff=support,
+            patient=patient,
+            reason="Ticket 1041: the family asked why a dose shows twice.",
+            created_at=opened,
+            expires_at=opened + dt.timedelta(hours=1),
+            ended_at=opened + dt.timedelta(minutes=20),
+            ended_by=support,
+        )
 
 
 def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "teal", **save: Any) -> bytes:
@@ -334,8 +360,60 @@ def other_patient(stranger: User) -> Patient:
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return User.objects.create_superuser(
+    """An administrator with two-step sign-in on (the admin opens only with it)."""
+    staff = User.objects.create_superuser(
         email="admin@example.com", password=PASSWORD, name="Sam Staff"
+    )
+    two_factor_on(staff)
+    return staff
+
+
+def two_factor_on(user: User) -> TOTPDevice:
+    """A confirmed authenticator app for ``user``, as if they had set it up."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the person's app shows now (time_machine moves "now")."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+class Client(django.test.Client):
+    """pytest-django's ``client``, whose ``force_login`` stands for a whole login,
+    the code step included: a user with two-step sign-in on gets an OTP-verified
+    session, as the admin requires (``verified=False`` for one that is not)."""
+
+    def force_login(self, user: Any, backend: str | None = None, *, verified: bool = True) -> None:
+        super().force_login(user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if verified and device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def staff_client(client: Client, staff: User) -> Client:
+    """``staff`` signed in to the admin (two-step verified), with no emergency access yet."""
+    client.force_login(staff)
+    return client
+
+
+def break_glass(staff: User, patient: Patient, reason: str = "") -> BreakGlassGrant:
+    """Emergency access for ``staff`` to ``patient``, opened as the admin opens it."""
+    from audit.services import break_glass_open
+
+    return break_glass_open(
+        staff=staff,
+        patient_id=patient.pk,
+        reason=reason or "Ticket 2077: the family cannot see this week's doses.",
     )
 
 

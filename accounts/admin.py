@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts import two_factor_admin  # noqa: F401 - the device admins, before django-otp's own
 from accounts.models import ApiToken, User, UserSettings
 from accounts.tokens import tokens_revoke
 

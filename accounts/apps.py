@@ -7,3 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        # Connect their receivers: the session clock at login, lockouts to the access log.
+        from accounts import session_limits, throttle  # noqa: F401

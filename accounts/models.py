@@ -246,3 +246,31 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({', '.join(self.scopes)})"
+
+
+class FormDraft(models.Model):
+    """What someone was typing when their session ended (idle or absolute limit).
+
+    Kept on the server, never in the browser: the form they return to after
+    signing in again is filled from it once, then it is gone. Old ones are
+    pruned by the job runner (``FORM_DRAFT_KEEP_DAYS``).
+    """
+
+    id = fields.uuid_pk()
+    user = models.ForeignKey(
+        User, on_delete=models.DB_CASCADE, related_name="+", verbose_name=_("user")
+    )
+    path = models.TextField(_("page"))
+    data = models.JSONField(_("what was typed"))
+    created_at = fields.created_at()
+
+    class Meta:
+        db_table = "form_drafts"
+        verbose_name = _("form draft")
+        verbose_name_plural = _("form drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "path"], name="form_drafts_user_path_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.path}"

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,9 +16,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import services, two_factor
 from accounts.forms import AvatarForm, LoginForm, SettingsForm, SignupForm
 from accounts.models import User, UserSettings
+from medtrack import ratelimit
 from medtrack.types import AuthenticatedHttpRequest
 
 
@@ -28,6 +30,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(next_url or "dashboard:home")
     form = SignupForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and (
+        wait := ratelimit.hit_all((ratelimit.SIGNUP, ratelimit.client_address(request)))
+    ):
+        form.is_valid()  # show its own errors too; what was typed stays
+        ratelimit.refuse(form, wait)
+        return render(
+            request, "accounts/signup.html", {"form": form, "next": next_url}, status=429
+        )
     if request.method == "POST" and form.is_valid():
         user = services.user_signup(
             email=form.cleaned_data["email"],
@@ -55,6 +65,14 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if two_factor.is_enabled(user):
+            # The password only opens the code step: no login() (nor user_logged_in) yet.
+            two_factor.pending_start(self.request, user=user, next_url=self.get_redirect_url())
+            return redirect("accounts:two_factor_verify")
+        return super().form_valid(form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,13 +106,30 @@ password_change = auth_views.PasswordChangeView.as_view(
 password_change_done = auth_views.PasswordChangeDoneView.as_view(
     template_name="accounts/password_change_done.html"
 )
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="accounts/password_reset.html",
-    email_template_name="emails/password_reset-body.txt",
-    html_email_template_name="emails/password_reset-body.html",
-    subject_template_name="emails/password_reset-subject.txt",
-    success_url=reverse_lazy("accounts:password_reset_done"),
-)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, limited per address and per e-mail asked about (the
+    answer is the same whether the account exists, so it reveals nothing)."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "emails/password_reset-body.txt"
+    html_email_template_name = "emails/password_reset-body.html"
+    subject_template_name = "emails/password_reset-subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        wait = ratelimit.hit_all(
+            (ratelimit.PASSWORD_RESET_BY_ADDRESS, ratelimit.client_address(self.request)),
+            (ratelimit.PASSWORD_RESET_BY_EMAIL, form.cleaned_data["email"].lower()),
+        )
+        if wait:
+            ratelimit.refuse(form, wait)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+password_reset = PasswordResetView.as_view()
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html"
 )

@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib import admin
 
 from appointments.models import Appointment
+from audit.breakglass import PatientDataAdmin
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(PatientDataAdmin):
     list_display = ["starts_at", "title", "patient", "appointment_type", "status", "escort"]
     list_filter = [
         ("patient", admin.RelatedOnlyFieldListFilter),

@@ -39,8 +39,14 @@ AREAS = {
 }
 
 
-#: History tables that are not the patient's story: a person's own notifications and choices.
-NOT_ACTIVITY = {"notifications_notificationevent", "notifications_notificationpreferencesevent"}
+#: History tables that are not the patient's story: a person's own notifications and
+#: choices; and staff's emergency access grants, told by the access log's
+#: ``break_glass`` rows instead (opened with the reason, ended early).
+NOT_ACTIVITY = {
+    "notifications_notificationevent",
+    "notifications_notificationpreferencesevent",
+    "audit_breakglassgrantevent",
+}
 
 
 def event_models() -> list[type[Event]]:
@@ -82,7 +88,8 @@ def rebuild_view(using: str = "default") -> None:
     branches.append(
         """
     SELECT 'access_log:' || a.id::text, a.occurred_at, 'access_log', a.patient_id, a.object_id,
-           a.action, a.actor_id, jsonb_build_object('object_type', a.object_type), NULL
+           a.action, a.actor_id,
+           jsonb_build_object('object_type', a.object_type, 'detail', a.detail), NULL
     FROM access_log a WHERE a.patient_id IS NOT NULL"""
     )
     app = connection.ops.quote_name(connection.settings_dict["USER"])
@@ -103,6 +110,8 @@ class Entry:
     area: str
     actor: str
     text: str
+    #: Shown as a warning: staff's emergency access to the record.
+    alert: bool = False
 
 
 def _value(value: Any) -> str:
@@ -221,7 +230,54 @@ PAGE_NAMES = {
 }
 
 
+def _is_break_glass(row: Activity) -> bool:
+    return (
+        row.source == "access_log"
+        and row.label == Action.BREAK_GLASS
+        and (row.data.get("detail") or {}).get("event") == "opened"
+    )
+
+
+def _break_glass(row: Activity) -> str:
+    """Staff's emergency access, in the active time zone (the patient's)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    detail = row.data.get("detail") or {}
+    if detail.get("event") != "opened":
+        return _("The emergency access of MedTrack staff was ended early")
+    until = dt.datetime.fromisoformat(detail["expires_at"])
+    return _("Emergency access by MedTrack staff: %(reason)s, until %(until)s") % {
+        "reason": detail.get("reason", "").rstrip("."),
+        "until": date_format(timezone.localtime(until), "DATETIME_FORMAT"),
+    }
+
+
+#: Admin pages by what a family calls them (others by the model's plural name).
+ADMIN_PAGE_NAMES = {
+    "patients.patient": gettext_lazy("the profile"),
+    "caregivers.patientcaregiver": gettext_lazy("the care team"),
+    "pghistory.middlewareevents": gettext_lazy("the history of changes"),
+}
+
+
+def _staff_view(row: Activity) -> str:
+    """A page of the admin that staff opened under emergency access."""
+    object_type = row.data.get("object_type") or ""
+    what: object = ADMIN_PAGE_NAMES.get(object_type)
+    if what is None:
+        try:
+            what = apps.get_model(object_type)._meta.verbose_name_plural
+        except (LookupError, ValueError):
+            what = object_type
+    return _("MedTrack staff looked at %(what)s in the administration") % {"what": what}
+
+
 def _access(row: Activity, actor: str, names: dict[str, str]) -> str:
+    if row.label == Action.BREAK_GLASS:
+        return _break_glass(row)
+    if row.label == Action.ADMIN:
+        return _staff_view(row)
     object_type = row.data.get("object_type") or ""
     what = PAGE_NAMES.get(object_type, object_type or _("record"))
     if row.label == Action.EXPORT:
@@ -475,6 +531,13 @@ def describe(rows: list[Activity], names: dict[str, str]) -> list[Entry]:
             else _("%(actor)s made a change") % {"actor": actor}
         )
         entries.append(
-            Entry(row.key, row.occurred_at, AREAS.get(row.source, "other"), actor, text)
+            Entry(
+                row.key,
+                row.occurred_at,
+                AREAS.get(row.source, "other"),
+                actor,
+                text,
+                alert=_is_break_glass(row),
+            )
         )
     return entries

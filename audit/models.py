@@ -8,8 +8,16 @@ the admin, primaries through the Activity page, both in system context).
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pghistory
 from django.conf import settings
+from django.core.validators import MinLengthValidator
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, Trim
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medtrack import fields
@@ -24,6 +32,11 @@ class Action(models.TextChoices):
     LOGOUT = "logout", _("Logged out")
     BREAK_GLASS = "break_glass", _("Emergency access")
     ADMIN = "admin", _("Used the admin")
+    ACCOUNT_DELETED = "account_deleted", _("Deleted their account")
+    # Two-step sign-in (accounts.two_factor): the person, or staff for a lost phone.
+    TWO_FACTOR_ON = "two_factor_on", _("Turned on two-step sign-in")
+    TWO_FACTOR_OFF = "two_factor_off", _("Turned off two-step sign-in")
+    BACKUP_CODES = "backup_codes", _("Made new backup codes")
 
 
 class AccessLog(models.Model):
@@ -95,3 +108,86 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+#: A reason shorter than this is not a sentence a family could understand.
+REASON_MIN_LENGTH = 20
+
+
+def grant_expiry() -> dt.datetime:
+    return timezone.now() + dt.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+
+
+class BreakGlassGrantQuerySet(models.QuerySet["BreakGlassGrant"]):
+    def active(self, now: dt.datetime) -> BreakGlassGrantQuerySet:
+        """Grants in force at ``now`` (Python's clock, so tests can travel in time)."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now)
+
+
+@pghistory.track(meta=fields.history_indexes("break_glass"))
+class BreakGlassGrant(models.Model):
+    """A staff member's time-limited access to one patient's data in the admin.
+
+    1. Staff see no patient's rows in the admin without one
+       (``audit.breakglass.PatientDataAdmin``); the access log records its
+       opening and end (``break_glass``), which the Activity page shows.
+    2. It is written only by staff, in system context: the app role may read
+       the grants of its own patients (transparency) and write none.
+    3. It ends at ``expires_at`` (``BREAK_GLASS_MINUTES`` after opening), or
+       earlier when someone sets ``ended_at``; it is never extended: a new
+       reason opens a new grant.
+    """
+
+    id = fields.uuid_pk()
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("staff member"),
+        db_index=False,
+    )
+    patient = fields.patient_fk()
+    reason = fields.TextField(
+        _("reason"),
+        help_text=_("Why you need this patient's data: the family reads it."),
+        validators=[MinLengthValidator(REASON_MIN_LENGTH)],
+    )
+    created_at = fields.created_at(verbose_name=_("opened"))
+    expires_at = models.DateTimeField(_("until"), default=grant_expiry)
+    ended_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    ended_by = fields.author_fk(_("ended by"))
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        db_table = "break_glass_grants"
+        verbose_name = _("emergency access grant")
+        verbose_name_plural = _("emergency access grants")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                "staff", "expires_at", condition=Q(ended_at__isnull=True), name="break_glass_live"
+            ),
+            models.Index("patient", F("created_at").desc(), name="break_glass_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=GreaterThanOrEqual(Length(Trim("reason")), REASON_MIN_LENGTH),
+                name="break_glass_grants_reason_check",
+                violation_error_message=_("Give the reason in a sentence."),
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="break_glass_grants_expiry_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("created_at")),
+                name="break_glass_grants_ended_check",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access to {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+
+    def is_active(self, now: dt.datetime) -> bool:
+        return self.ended_at is None and self.expires_at > now

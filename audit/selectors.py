@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from audit.activity import AREAS, Entry, describe
@@ -81,7 +82,9 @@ def activity_page(
         }
     more = len(found) > size
     found = found[:size]
-    return ActivityPage(describe(found, names), encode_cursor(found[-1]) if more else None)
+    with timezone.override(patient.zone):  # times inside sentences, on the patient's clock
+        entries = describe(found, names)
+    return ActivityPage(entries, encode_cursor(found[-1]) if more else None)
 
 
 def people_in_activity(patient: Patient) -> list[tuple[str, str]]:

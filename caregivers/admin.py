@@ -5,12 +5,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.breakglass import PatientDataAdmin
 from caregivers import services
 from caregivers.models import CaregiverInvitation, InvitationStatus, PatientCaregiver
 
 
 @admin.register(PatientCaregiver)
-class PatientCaregiverAdmin(admin.ModelAdmin):
+class PatientCaregiverAdmin(PatientDataAdmin):
     list_display = ["patient", "caregiver", "role", "is_active", "accepted_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["patient__name", "caregiver__email", "caregiver__name"]
@@ -19,7 +20,7 @@ class PatientCaregiverAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaregiverInvitation)
-class CaregiverInvitationAdmin(admin.ModelAdmin):
+class CaregiverInvitationAdmin(PatientDataAdmin):
     """Staff may re-send or revoke; the token itself is never shown or editable."""
 
     list_display = ["email", "patient", "role", "status", "invited_by", "expires_at", "sent_at"]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
-from caregivers.models import CaregiverInvitation, InvitationStatus, PatientCaregiver
+from accounts.models import User
+from caregivers.models import (
+    CaregiverInvitation,
+    CaregiverRole,
+    InvitationStatus,
+    PatientCaregiver,
+)
 from patients.models import Patient
 
 
@@ -28,4 +34,22 @@ def pending_invitations(patient: Patient) -> QuerySet[CaregiverInvitation]:
         CaregiverInvitation.objects.filter(patient=patient, status=InvitationStatus.PENDING)
         .select_related("invited_by")
         .order_by("-created_at")
+    )
+
+
+def sole_primary_of(user: User) -> QuerySet[Patient]:
+    """Patients whose only active primary caregiver is ``user`` (deleted ones
+    too: ``is_deleted`` tells them apart). Before their account can go, the
+    others need a new primary or to be deleted (accounts.leaving)."""
+    other_primaries = PatientCaregiver.objects.filter(
+        patient=OuterRef("pk"), role=CaregiverRole.PRIMARY, is_active=True
+    ).exclude(caregiver=user)
+    return (
+        Patient.objects.filter(
+            caregivers__caregiver=user,
+            caregivers__role=CaregiverRole.PRIMARY,
+            caregivers__is_active=True,
+        )
+        .exclude(Exists(other_primaries))
+        .order_by("is_deleted", "name")
     )

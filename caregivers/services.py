@@ -388,3 +388,14 @@ def _deactivate(patient: Patient, member: PatientCaregiver) -> None:
     PatientCaregiver.objects.filter(pk=member.pk).update(
         is_active=False, updated_at=timezone.now()
     )
+
+
+def invitations_revoke_sent_by(*, user: User, now: dt.datetime) -> int:
+    """Stop the invitations ``user`` sent that nobody answered yet: they are
+    deleting their account, and an invitation should not outlive the person
+    who vouched for it (a primary can invite again). System context: they may
+    no longer manage those teams."""
+    with system_context(f"account_delete:{user.pk}"):
+        return CaregiverInvitation.objects.filter(
+            invited_by=user, status=InvitationStatus.PENDING
+        ).update(status=InvitationStatus.REVOKED, updated_at=now)

@@ -15,13 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from caregivers import selectors, services
 from caregivers.forms import InviteForm, RoleAndPermissionsForm
 from caregivers.models import CaregiverInvitation, InvitationStatus, PatientCaregiver
+from medtrack import ratelimit
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
 
 
 def _team_page(
-    request: AuthenticatedHttpRequest, patient: Patient, invite_form: InviteForm | None = None
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    invite_form: InviteForm | None = None,
+    status: int | None = None,
 ) -> HttpResponse:
     manager = can(patient, Area.CAREGIVERS, Level.MANAGE)
     context = {
@@ -33,7 +37,9 @@ def _team_page(
         or (InviteForm(initial={"role": "secondary"}) if manager else None),
         "now": timezone.now(),
     }
-    return render(request, "caregivers/team.html", context, status=400 if invite_form else 200)
+    return render(
+        request, "caregivers/team.html", context, status=status or (400 if invite_form else 200)
+    )
 
 
 @patient_view(Area.CAREGIVERS)
@@ -46,6 +52,10 @@ def team(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @require_POST
 def invite(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
     form = InviteForm(request.POST)
+    if wait := ratelimit.hit_all((ratelimit.INVITATIONS, str(request.user.pk))):
+        form.is_valid()
+        ratelimit.refuse(form, wait)
+        return _team_page(request, patient, invite_form=form, status=429)
     if form.is_valid():
         try:
             services.invitation_create(
@@ -177,6 +187,11 @@ def leave(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
 @login_not_required
 @require_GET
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    # The link's secret is long and random; the limit keeps anyone from trying many.
+    if wait := ratelimit.hit_all((ratelimit.INVITATION_LINKS, ratelimit.client_address(request))):
+        response = render(request, "429.html", {"minutes": -(-wait // 60)}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     found = services.invitation_for_token(token)
     if found is None:
         return render(request, "caregivers/invitation_invalid.html", status=404)

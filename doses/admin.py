@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from audit.breakglass import PatientDataAdmin
 from doses.models import Dose
 
 
 @admin.register(Dose)
-class DoseAdmin(admin.ModelAdmin):
+class DoseAdmin(PatientDataAdmin):
     list_display = [
         "scheduled_for",
         "medication",

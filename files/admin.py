@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.breakglass import PatientDataAdmin
 from files.models import File, FileShare
 
 
@@ -25,7 +26,7 @@ class ShareInline(admin.TabularInline):
 
 
 @admin.register(File)
-class FileAdmin(admin.ModelAdmin):
+class FileAdmin(PatientDataAdmin):
     list_display = [
         "file_name",
         "patient",
@@ -87,7 +88,9 @@ class LiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(FileShare)
-class FileShareAdmin(admin.ModelAdmin):
+class FileShareAdmin(PatientDataAdmin):
+    patient_path = "file__patient_id"
+
     list_display = ["file", "shared_with", "shared_by", "created_at", "expires_at", "revoked_at"]
     list_filter = [LiveFilter, "created_at"]
     search_fields = ["file__file_name", "shared_with__email", "shared_by__email"]

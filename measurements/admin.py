@@ -4,12 +4,13 @@ from typing import Any
 
 from django.contrib import admin
 
+from audit.breakglass import PatientDataAdmin
 from measurements.models import Measurement, MeasurementThreshold
 from measurements.services import reflag
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(PatientDataAdmin):
     """Values are in the canonical unit shown beside them. A reading edited here
     keeps its flag until its target is next saved."""
 
@@ -39,7 +40,7 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(MeasurementThreshold)
-class MeasurementThresholdAdmin(admin.ModelAdmin):
+class MeasurementThresholdAdmin(PatientDataAdmin):
     list_display = [
         "patient",
         "type",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from audit.breakglass import PatientDataAdmin
 from medications.models import Medication, MedicationSchedule
 
 
@@ -20,7 +21,7 @@ class MedicationScheduleInline(admin.TabularInline):
 
 
 @admin.register(Medication)
-class MedicationAdmin(admin.ModelAdmin):
+class MedicationAdmin(PatientDataAdmin):
     """Staff edits here do not regenerate doses: change schedules in the app,
     or run generate_doses."""
 

@@ -90,6 +90,10 @@ JOBS = [
     ),
     Job("expire_exports", _counting("exports.services.exports_expire", "export(s) expired")),
     Job("clear_expired_sessions", _clear_expired_sessions),
+    Job(
+        "prune_form_drafts",
+        _counting("accounts.session_limits.drafts_prune", "form draft(s) pruned"),
+    ),
     Job("prune_api_request_counts", _counting("sync.api.requests_prune", "count(s) pruned")),
     Job("prune_finished_tasks", _prune_finished_tasks),
     Job("purge_deleted_patients", _purge_deleted_patients),

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import pghistory.middleware
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -19,6 +20,12 @@ def request_id_for(request: HttpRequest) -> str:
     """The load balancer's X-Request-ID when it looks sane, else a new one."""
     given = request.headers.get("X-Request-ID", "")
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def verified(user: object) -> bool:
+    """The session proved a two-step code (``is_verified`` is django-otp's)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check is not None and check())
 
 
 class DatabaseContextMiddleware:
@@ -42,6 +49,8 @@ class DatabaseContextMiddleware:
                 user.is_authenticated
                 and user.is_staff
                 and request.path.startswith(self.admin_prefix)
+                # Only a session that proved a two-step code (the admin refuses others).
+                and verified(user)
             ):
                 response = self._as_staff(request)
             else:
@@ -57,6 +66,18 @@ class DatabaseContextMiddleware:
         with rls.system_context(f"admin:{request.user.pk}"):
             audit.access_log_record(request=request, action="admin", object_type="admin")
             return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """``Permissions-Policy`` on every response (Django has no setting for it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 class HistoryContextMiddleware(pghistory.middleware.HistoryMiddleware):

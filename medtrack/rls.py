@@ -265,6 +265,23 @@ def insert_only(table: str) -> migrations.RunSQL:
     )
 
 
+def read_only(table: str, *, select: str) -> migrations.RunSQL:
+    """A table the app may read under ``select`` but never write: its rows are made
+    in system context (staff's emergency access grants)."""
+    app = _app()
+    return migrations.RunSQL(
+        sql=f"""
+        ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY {table}_select ON {table} FOR SELECT TO {app} USING ({select});
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM {app};
+        """,
+        reverse_sql=f"""
+        DROP POLICY {table}_select ON {table};
+        ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+        """,
+    )
+
+
 # -- Runtime context -------------------------------------------------------------------
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import dj_database_url
 import pghistory
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from medtrack.env import env_bool, env_int, env_list, env_secret, env_str
-from medtrack.storage import s3_options
+from medtrack.storage import s3_options, s3_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MEDTRACK_VAR_DIR") or BASE_DIR / "var")
@@ -65,7 +66,7 @@ INSTALLED_APPS = [
     "exports",
     "sync",
     "dashboard",
-    "django.contrib.admin",
+    "medtrack.admin_site.MedTrackAdminConfig",  # django.contrib.admin, two-step only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -87,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "medtrack.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.session_limits.SessionLimitsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # One transaction per request, app.user_id for row level security, history context.
     "medtrack.middleware.DatabaseContextMiddleware",
@@ -117,9 +121,11 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
+                "accounts.session_limits.context",
             ],
         },
     },
@@ -185,7 +191,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 3)
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+#: Signed out after this long without activity (a warning comes first) ...
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+#: ... and this long after signing in, whatever happens (accounts.session_limits).
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_IDLE_WARNING_SECONDS = 120
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
+#: Days a form draft kept at sign-out waits for its owner to come back.
+FORM_DRAFT_KEEP_DAYS = env_int("FORM_DRAFT_KEEP_DAYS", 7)
 #: The demo account (``manage.py seed_demo``); it is only ever created when DEBUG is on.
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "medtrack-demo"  # noqa: S105 - documented demo login, DEBUG only
@@ -195,6 +208,8 @@ DEMO_PASSWORD = "medtrack-demo"  # noqa: S105 - documented demo login, DEBUG onl
 PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 30)
 #: Days an invitation to a care team stays valid.
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
+#: Minutes a staff member's emergency access to one patient lasts (docs/security.md).
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60)
 #: The public address of this site, for links in e-mails sent outside a request.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if DEVELOPMENT else "")
 #: A dose taken more than this many minutes after its time is "late".
@@ -217,6 +232,8 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+#: History in the admin shows only patients the staff member has emergency access to.
+PGHISTORY_ADMIN_CLASS = "audit.breakglass.GrantedEventsAdmin"
 
 # -- Internationalisation and time ---------------------------------------------
 LANGUAGE_CODE = "en"
@@ -328,7 +345,13 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 #: How long a lockout lasts (a timedelta: django-axes reads hours).
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+#: The e-mail as typed on the login form, lower-cased (so "Alice@" counts as "alice@").
+AXES_USERNAME_CALLABLE = "accounts.throttle.username"
 AXES_RESET_ON_SUCCESS = True
+#: Proxies in front of the app that append to X-Forwarded-For (a load balancer: 1).
+#: Without it, every visitor behind one would share the proxy's address (and lockouts).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "medtrack.net.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 # Our own access_log records logins and failures; axes keeps only its counters.
 AXES_DISABLE_ACCESS_LOG = True
@@ -352,20 +375,55 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_RETRY_MINUTES = [1, 5, 30, 120]
 
 # -- Security -----------------------------------------------------------------
+# docs/security.md lists every header and why. Production cookies carry the
+# __Host- prefix (Secure, Path=/, no Domain: no subdomain can plant or read them);
+# development serves plain HTTP, where browsers refuse such cookies.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: Browser features no page of ours uses, switched off for every page (and any
+#: script that might sneak into one).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "interest-cohort=()"
+)
+# Django's own Content-Security-Policy: our origin only, no inline script or
+# style anywhere (medtrack/tests/test_security_headers.py checks the templates,
+# test_browser_csp the pages in Chromium), images also from the S3 bucket's
+# origin, whose presigned URLs the file views redirect to.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    # The nonce is for the admin's change lists (Django's own template has one
+    # <style> with it); it is sent only on a page that uses it. Ours use none.
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # data: for the stylesheet's small SVG icons (Pico's chevrons); an image cannot run script.
+    "img-src": [CSP.SELF, "data:", *(s3_origins(S3_BUCKET, env_str) if S3_BUCKET else [])],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
 if not DEVELOPMENT:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # On by default so check --deploy has nothing to say; turn it off before
+    # the first deploy if a subdomain cannot serve HTTPS yet (README).
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def s3_options(
@@ -25,3 +26,15 @@ def s3_options(
         "file_overwrite": False,
         "object_parameters": {"ServerSideEncryption": "AES256"} if encrypt else {},
     }
+
+
+def s3_origins(bucket: str, env: Callable[[str], str]) -> list[str]:
+    """The origins presigned URLs may point at (for the Content-Security-Policy):
+    the configured endpoint, else AWS's virtual-host and path styles."""
+    endpoint = env("S3_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{bucket}.{parts.netloc}"]
+    region = env("S3_REGION")
+    host = f"s3.{region}.amazonaws.com" if region else "s3.amazonaws.com"
+    return [f"https://{bucket}.{host}", f"https://{host}"]

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from audit.breakglass import PatientDataAdmin
 from notifications import services
-from notifications.models import Notification, NotificationPreferences
+from notifications.models import Notification, NotificationPreferences, Type
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PatientDataAdmin):
+    """A notification about a patient needs emergency access to that patient; so do
+    those that name a patient or a file without linking one (invitations, shares).
+    Our own messages (``system``) do not."""
+
+    also_visible = Q(patient__isnull=True, type=Type.SYSTEM)
     list_display = ["created_at", "user", "type", "title", "patient", "read_at", "emailed_at"]
     list_filter = ["type", "read_at", "emailed_at", "created_at"]
     search_fields = ["title", "user__email", "patient__name"]

@@ -30,6 +30,11 @@ SUMMARIES = {
     Type.CAREGIVER_JOINED: _("Someone new joined the care team of %(name)s."),
     Type.FILE_SHARED: _("A document was shared with you."),
     Type.EXPORT_READY: _("An export for %(name)s is ready to download."),
+    # The reason stays behind the sign-in: staff may have written health details.
+    Type.BREAK_GLASS: _(
+        "MedTrack staff opened emergency access to the record of %(name)s, until %(when)s. "
+        "Their reason, and what they look at, are on the Activity page."
+    ),
 }
 
 

@@ -26,10 +26,12 @@ class Type(models.TextChoices):
     FILE_SHARED = "file_shared", _("Document shared")
     EXPORT_READY = "export_ready", _("Export ready")
     SYSTEM = "system", _("MedTrack")
+    BREAK_GLASS = "break_glass", _("Emergency access by MedTrack staff")
 
 
-#: Urgent types ignore quiet hours (DESIGN.md §B.9).
-URGENT = frozenset({Type.DOSE_MISSED, Type.MEASUREMENT_OUT_OF_RANGE})
+#: Urgent types ignore quiet hours (DESIGN.md §B.9). Staff's emergency access
+#: lasts an hour: a notice held until morning would come after it ended.
+URGENT = frozenset({Type.DOSE_MISSED, Type.MEASUREMENT_OUT_OF_RANGE, Type.BREAK_GLASS})
 
 
 @pghistory.track(meta=fields.history_indexes("notification"))
@@ -104,10 +106,14 @@ DEFAULT_CHANNELS: dict[str, frozenset[str]] = {
     Type.FILE_SHARED: frozenset({Channel.IN_APP, Channel.EMAIL}),
     Type.EXPORT_READY: frozenset({Channel.IN_APP}),
     Type.SYSTEM: frozenset({Channel.IN_APP, Channel.EMAIL}),
+    Type.BREAK_GLASS: frozenset({Channel.IN_APP, Channel.EMAIL}),
 }
 
-#: Types a person chooses channels for (``system`` messages always come).
-CHOOSABLE = [t for t in Type if t != Type.SYSTEM]
+#: Types that always come on their default channels: our own messages, and
+#: staff's emergency access to a patient (a primary caregiver must hear of it).
+FIXED = frozenset({Type.SYSTEM, Type.BREAK_GLASS})
+#: Types a person chooses channels for.
+CHOOSABLE = [t for t in Type if t not in FIXED]
 
 
 @pghistory.track()
@@ -162,7 +168,7 @@ class NotificationPreferences(models.Model):
 
     def chosen(self, type: str) -> frozenset[str]:
         """The channels ticked for ``type`` (its defaults unless changed)."""
-        chosen = self.channels.get(type) if type != Type.SYSTEM else None
+        chosen = self.channels.get(type) if type not in FIXED else None
         return DEFAULT_CHANNELS[type] if chosen is None else frozenset(chosen)
 
     def channels_for(self, type: str) -> frozenset[str]:

@@ -480,3 +480,23 @@ def emails_resend(notifications: models.QuerySet[Notification]) -> int:
     for notification_id in ids:
         send_notification_email.enqueue(str(notification_id), 1, True)
     return len(ids)
+
+
+def notifications_forget(*, user: User) -> int:
+    """Delete ``user``'s inbox and choices, and their history too (the account is
+    being deleted: accounts.leaving). History is append-only everywhere else; these
+    two tables hold one person's own messages, which are read by nobody else and
+    would otherwise keep every title and text. In system context: notifications
+    about a patient whose team they left are hidden from them, not gone. How many
+    notifications went."""
+    import pgtrigger
+    from django.apps import apps
+
+    events = ("NotificationEvent", "NotificationPreferencesEvent")
+    with system_context(f"account_delete:{user.pk}"):
+        deleted, _counts = Notification.objects.filter(user=user).delete()
+        NotificationPreferences.objects.filter(user=user).delete()
+        with pgtrigger.ignore(*(f"notifications.{event}:append_only" for event in events)):
+            for event in events:
+                apps.get_model("notifications", event).objects.filter(user_id=user.pk).delete()
+    return deleted

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from audit.breakglass import PatientDataAdmin
 from caregivers.models import PatientCaregiver
 from patients.models import Patient
 
@@ -14,8 +15,11 @@ class PatientCaregiverInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
-    """Staff requests run in system context (``DatabaseContextMiddleware``) and are logged."""
+class PatientAdmin(PatientDataAdmin):
+    """Staff requests run in system context (``DatabaseContextMiddleware``) and are logged;
+    a patient is listed only under emergency access to it (``audit.breakglass``)."""
+
+    patient_path = "pk"
 
     list_display = ["name", "dob", "gender", "timezone", "created_by", "created_at", "is_deleted"]
     list_filter = ["is_deleted", "gender", "timezone", "created_at"]

@@ -65,3 +65,10 @@ def access_record(
             object_id=str(token.pk),
             detail=detail,
         )
+
+
+def sync_logs_forget(*, user: User) -> int:
+    """Delete ``user``'s sync log (their devices' names and sync times): the account
+    is being deleted (accounts.leaving). The access log keeps what each sync touched."""
+    deleted, _counts = SyncLog.objects.filter(user=user).delete()
+    return deleted

@@ -1,4 +1,5 @@
-"""Staff use the admin in system context; history and the access log are read-only there."""
+"""Staff use the admin in system context, a patient's data only under emergency access
+to it (audit/tests/test_break_glass.py); history and the access log are read-only there."""
 
 from __future__ import annotations
 
@@ -8,31 +9,36 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AccessLog
+from conftest import break_glass
 from medtrack.rls import system_context
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_see_every_family_and_their_use_is_logged(
+def test_staff_see_the_families_they_have_emergency_access_to_and_their_use_is_logged(
     client: Client, staff: User, patient: Patient, other_patient: Patient
 ) -> None:
     client.force_login(staff)
+    break_glass(staff, patient)
 
     response = client.get(reverse("admin:patients_patient_changelist"), {"q": "r"})
 
     assert response.status_code == 200
-    assert {p.pk for p in response.context["cl"].result_list} == {patient.pk, other_patient.pk}
+    assert {p.pk for p in response.context["cl"].result_list} == {patient.pk}
     with system_context("test"):
-        entry = AccessLog.objects.get(action="admin")
+        entry = AccessLog.objects.get(action="admin", patient_id=None)
+        under_the_grant = AccessLog.objects.get(action="admin", patient_id=patient.pk)
     assert entry.actor == staff
     assert entry.path == reverse("admin:patients_patient_changelist")
+    assert under_the_grant.object_type == "patients.patient"
 
 
 def test_staff_can_open_a_patient_with_its_team(
     client: Client, staff: User, patient: Patient
 ) -> None:
     client.force_login(staff)
+    break_glass(staff, patient)
     response = client.get(reverse("admin:patients_patient_change", args=[patient.pk]))
     assert response.status_code == 200
     assert "Bob Secondary" in response.content.decode()
@@ -40,6 +46,7 @@ def test_staff_can_open_a_patient_with_its_team(
 
 def test_history_is_listed_and_read_only(client: Client, staff: User, patient: Patient) -> None:
     client.force_login(staff)
+    break_glass(staff, patient)
     url = reverse("admin:pghistory_middlewareevents_changelist")
 
     response = client.get(url)
@@ -69,6 +76,7 @@ def test_staff_see_medications_and_filter_doses(
     client: Client, staff: User, patient: Patient
 ) -> None:
     client.force_login(staff)
+    break_glass(staff, patient)
     medications = client.get(
         reverse("admin:medications_medication_changelist"), {"q": "Metformin"}
     )
@@ -105,6 +113,8 @@ def test_staff_filter_readings_and_journal_entries_by_patient_type_and_date(
     filters: dict[str, str],
 ) -> None:
     client.force_login(staff)
+    break_glass(staff, patient)
+    break_glass(staff, other_patient)
     response = client.get(reverse(changelist), {**filters, "patient__id__exact": patient.pk})
     assert response.status_code == 200
     rows = response.context["cl"].result_list

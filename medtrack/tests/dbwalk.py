@@ -8,7 +8,17 @@ from pghistory.models import Event
 
 #: Tables that by design carry no row level security (DESIGN.md "Access rules per table";
 #: the task queue holds ids only, and the worker must see every task).
-NO_RLS = {"users", "django_session", "pghistory_context", "django_tasks_database_dbtaskresult"}
+NO_RLS = {
+    "users",
+    "django_session",
+    "pghistory_context",
+    "django_tasks_database_dbtaskresult",
+    # Two-step sign-in (django-otp): authentication data, read like `users` before
+    # anyone is signed in (the login's code step, OTPMiddleware on every request).
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "otp_static_statictoken",
+}
 
 
 def rows(sql: str, params: list | None = None) -> list[tuple]:

@@ -19,7 +19,9 @@ def test_unknown_pages_get_a_helpful_404_in_the_site_style(client: Client, prima
     assert "pico.min.css" in content
 
 
-@pytest.mark.parametrize("template", ["400.html", "403.html", "403_csrf.html", "500.html"])
+@pytest.mark.parametrize(
+    "template", ["400.html", "403.html", "403_csrf.html", "429.html", "500.html"]
+)
 def test_error_pages_render_without_a_request(template: str) -> None:
     # Django renders 500.html with an empty context: nothing may depend on the request.
     content = render_to_string(template)

@@ -29,6 +29,7 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    "accounts:goodbye",  # after deleting an account (signed out by then); no data
     "admin:login",
     "caregivers:invitation",  # the e-mailed link; it explains how to log in or sign up
     "appointments:feed",  # calendar apps cannot log in: the secret in the URL is the key

@@ -18,8 +18,10 @@ MADRID = ZoneInfo("Europe/Madrid")
 
 
 def test_a_missed_dose_reaches_the_inbox_and_the_mailbox(
-    live_server, page: Page, time_machine
+    live_server, page: Page, time_machine, settings
 ) -> None:
+    # Ana stays signed in across the morning the server skips through.
+    settings.SESSION_IDLE_MINUTES = 8 * 60
     time_machine.move_to(dt.datetime(2026, 11, 25, 7, 0, tzinfo=MADRID))
     ana = make_user("ana@example.com", "Ana García")
     ana.settings.timezone = "Europe/Madrid"  # her quiet hours are on this clock
