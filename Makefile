@@ -9,13 +9,16 @@ PORT ?= 8000
 WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install db db-stop migrate run test test-db lint format clean
+.PHONY: help install build db db-stop backup restore migrate run test test-db lint format clean
 
 help:
 	@echo "make run      set everything up and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test     set everything up and run every test"
 	@echo "make lint     ruff and mypy"
+	@echo "make build    production static files (collectstatic into STATIC_ROOT)"
 	@echo "make db-stop  stop the embedded PostgreSQL (data stays in var/)"
+	@echo "make backup   dump the embedded database to var/backups/ (README \"Backups\")"
+	@echo "make restore FILE=var/backups/medtrack-....dump  restore such a dump"
 
 $(PY):
 	@py=$$(scripts/find-python) && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
@@ -26,6 +29,12 @@ $(VENV)/.installed: requirements.lock | $(PY)
 
 install: $(VENV)/.installed
 
+# Production's static files, hashed and compressed, for whitenoise to serve
+# (STATIC_ROOT, default var/static). Run it at build/deploy time, before the app
+# starts. DEBUG=false: development serves static/ directly and has no STATIC_ROOT.
+build: install
+	DEBUG=false $(PY) manage.py collectstatic --noinput
+
 # The embedded PostgreSQL, only when DATABASE_URL is unset.
 db: install
 	@if [ -z "$$DATABASE_URL" ]; then $(PY) -m medtrack.embedded_db start; \
@@ -33,6 +42,14 @@ db: install
 
 db-stop: install
 	$(PY) -m medtrack.embedded_db stop
+
+# The embedded database only: with DATABASE_URL set, both explain what to do instead.
+backup: db
+	$(PY) manage.py backup
+
+restore: db
+	@if [ -z "$(FILE)" ]; then echo "Usage: make restore FILE=var/backups/medtrack-....dump"; exit 2; fi
+	$(PY) manage.py restore "$(FILE)"
 
 migrate: db
 	$(PY) manage.py migrate --noinput

@@ -17,7 +17,7 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -97,3 +97,21 @@ def token_resolve(secret: str, scope: str, now: dt.datetime | None = None) -> Ap
         ):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def tokens_prune(*, now: dt.datetime, dry_run: bool = False) -> int:
+    """Delete tokens revoked or expired more than ``API_TOKEN_KEEP_DAYS`` ago (a job).
+
+    Until then their owner still sees them listed as stopped. A deleted token's
+    rate-limit counts go with it; sync logs keep their rows with no token.
+    Idempotent; runs in system context. ``dry_run`` counts them instead.
+    """
+    kept = now - dt.timedelta(days=settings.API_TOKEN_KEEP_DAYS)
+    with system_context("prune personal tokens"):
+        due = ApiToken.objects.filter(
+            models.Q(revoked_at__lt=kept) | models.Q(expires_at__lt=kept)
+        )
+        if dry_run:
+            return due.count()
+        _total, by_model = due.delete()
+        return by_model.get(ApiToken._meta.label, 0)

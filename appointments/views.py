@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments import ical, selectors, services
-from appointments.forms import AppointmentForm, OutcomeForm
+from appointments.forms import FIELDS, AppointmentForm, OutcomeForm
 from appointments.models import Appointment, Status
 from medtrack.db import AlreadyCreated
-from medtrack.forms import after_conflict
+from medtrack.forms import after_conflict, newer_values
 from medtrack.shortcuts import get_or_gone
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -134,15 +134,16 @@ def appointment_edit(
             raise Http404 from None
         except services.EditConflict:
             latest = _appointment(patient, appointment_id)
+            saved = {name: getattr(latest, name) for name in FIELDS}
             form = after_conflict(
                 lambda data: _form(request, patient, data=data, instance=latest),
                 request.POST,
                 latest.updated_at,
                 _(
-                    "Someone else changed this appointment while you were editing. Your "
-                    "changes are still below; the appointment page shows what is saved now. "
-                    "Check, then save again."
-                ),
+                    "Someone else changed this appointment while you were editing. Saved "
+                    "now: %(values)s. Your changes are still below: check, then save again."
+                )
+                % {"values": newer_values(form, saved, zone=patient.zone)},
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import EmailInput
 from caregivers.models import CaregiverRole
 from caregivers.services import NARROWABLE
+from medtrack.forms import FormTokenField
 
 AREA_LABELS = {
     "medications": _("Medications"),
@@ -49,7 +50,9 @@ class RoleAndPermissionsForm(forms.Form):
 
     @property
     def main_fields(self) -> list[forms.BoundField]:
-        return [field for field in self if not field.name.startswith("perm_")]
+        return [
+            field for field in self if not field.name.startswith("perm_") and not field.is_hidden
+        ]
 
     @property
     def permission_fields(self) -> list[forms.BoundField]:
@@ -73,5 +76,7 @@ class RoleAndPermissionsForm(forms.Form):
 
 
 class InviteForm(RoleAndPermissionsForm):
+    #: Made when the form is shown; it becomes the invitation's id (a double submit sends one).
+    form_token = FormTokenField()
     email = forms.EmailField(label=_("Their e-mail"), widget=EmailInput())
     field_order = ["email", "role"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from caregivers.models import (
     InvitationStatus,
     PatientCaregiver,
 )
-from medtrack.db import constraint_name
+from medtrack.db import already, constraint_name
 from medtrack.rls import system_context
 from notifications.models import Type
 from notifications.services import notify
@@ -99,9 +100,14 @@ def invitation_create(
     role: str,
     permissions: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    form_token: uuid.UUID | None = None,
 ) -> CaregiverInvitation:
-    """Invite ``email`` to the team; the e-mail goes out when the transaction commits."""
+    """Invite ``email`` to the team; the e-mail goes out when the transaction commits.
+    The form's token becomes the invitation's id: a double submit sends one
+    (``AlreadyCreated``), checked before the one-pending-per-address rule."""
     require(patient, Area.CAREGIVERS, Level.MANAGE)
+    if form_token and CaregiverInvitation.objects.filter(pk=form_token).exists():
+        raise already(form_token, CaregiverInvitation.objects.filter(patient=patient))
     now = now or timezone.now()
     email = UserManager.normalize_email(email)
     if PatientCaregiver.objects.filter(
@@ -110,6 +116,7 @@ def invitation_create(
         raise ValidationError(_("%(email)s is already on the care team.") % {"email": email})
     token = _new_token()
     invitation = CaregiverInvitation(
+        id=form_token or uuid.uuid4(),
         patient=patient,
         email=email,
         role=role,
@@ -322,12 +329,16 @@ def invitation_decline(*, token: str, user: User, now: dt.datetime | None = None
         )
 
 
-def invitations_expire(*, now: dt.datetime) -> int:
-    """Mark pending invitations past their date as expired (a job; idempotent)."""
+def invitations_expire(*, now: dt.datetime, dry_run: bool = False) -> int:
+    """Mark pending invitations past their date as expired (a job; idempotent).
+    ``dry_run`` counts them instead."""
     with system_context("expire_invitations"):
-        return CaregiverInvitation.objects.filter(
+        due = CaregiverInvitation.objects.filter(
             status=InvitationStatus.PENDING, expires_at__lte=now
-        ).update(status=InvitationStatus.EXPIRED, updated_at=now)
+        )
+        if dry_run:
+            return due.count()
+        return due.update(status=InvitationStatus.EXPIRED, updated_at=now)
 
 
 # -- Members ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from caregivers import selectors, services
 from caregivers.forms import InviteForm, RoleAndPermissionsForm
 from caregivers.models import CaregiverInvitation, InvitationStatus, PatientCaregiver
 from medtrack import ratelimit
+from medtrack.db import AlreadyCreated
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -34,7 +35,11 @@ def _team_page(
         "invitations": selectors.pending_invitations(patient),
         "is_manager": manager,
         "invite_form": invite_form
-        or (InviteForm(initial={"role": "secondary"}) if manager else None),
+        or (
+            InviteForm(initial={"role": "secondary", "form_token": uuid.uuid4()})
+            if manager
+            else None
+        ),
         "now": timezone.now(),
     }
     return render(
@@ -64,7 +69,11 @@ def invite(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 permissions=form.permissions,
+                form_token=form.cleaned_data["form_token"],
             )
+        except AlreadyCreated:
+            messages.info(request, _("This invitation was already sent."))
+            return redirect("caregivers:team", patient_id=patient.pk)
         except ValidationError as error:
             form.add_error("email", error)
         else:

@@ -180,10 +180,13 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
 STUCK = dt.timedelta(minutes=30)
 
 
-def exports_expire(*, now: dt.datetime) -> int:
+def exports_expire(*, now: dt.datetime, dry_run: bool = False) -> int:
     """The job runner: delete the files of exports past their time, and fail those
-    whose worker died while making them (with whatever they had stored)."""
+    whose worker died while making them (with whatever they had stored).
+    ``dry_run`` counts the exports whose files would go and changes nothing."""
     with system_context("expire exports"):
+        if dry_run:
+            return ExportJob.objects.filter(status=Status.COMPLETED, expires_at__lte=now).count()
         for job in ExportJob.objects.filter(status=Status.RUNNING, started_at__lt=now - STUCK):
             extension = BUILDERS[job.format][2]
             default_storage.delete(f"patients/{job.patient_id}/exports/{job.pk}.{extension}")

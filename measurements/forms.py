@@ -163,8 +163,10 @@ class MeasurementForm(forms.Form):
 
 
 class ThresholdForm(forms.Form):
-    """A target range in the user's units; either end may be left open."""
+    """A target range in the user's units; either end may be left open. ``version``
+    (the ``updated_at`` it was opened with) makes a stale edit a conflict."""
 
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
     is_active = forms.BooleanField(
         label=gettext_lazy("Flag readings outside this range"), required=False, initial=True
     )
@@ -189,6 +191,7 @@ class ThresholdForm(forms.Form):
                 }
             )
             kwargs["initial"]["is_active"] = instance.is_active
+            kwargs["initial"]["version"] = instance.updated_at
         super().__init__(*args, **kwargs)
         names = [("min_value", "max_value", kind.value_label)]
         if kind.has_secondary:

@@ -26,7 +26,13 @@ from medtrack.db import EditConflict, check_version, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
 
-__all__ = ["EditConflict", "measurement_create", "measurement_delete", "measurement_update"]
+__all__ = [
+    "EditConflict",
+    "measurement_create",
+    "measurement_delete",
+    "measurement_update",
+    "threshold_set",
+]
 
 
 def _lock_type(patient: Patient, type_: str) -> None:
@@ -103,9 +109,11 @@ def threshold_set(
     min_secondary: Decimal | None = None,
     max_secondary: Decimal | None = None,
     is_active: bool = True,
+    version: dt.datetime | None = None,
 ) -> tuple[MeasurementThreshold, int]:
     """Set a type's target range and re-flag its readings; returns the range and
-    how many readings are now outside it."""
+    how many readings are now outside it. Someone else's save since ``version``
+    was read raises ``EditConflict``."""
     require(patient, Area.MEASUREMENTS, Level.WRITE)
     if type == Type.OTHER:
         raise ValidationError(_("“Other” readings have no target range."))
@@ -118,7 +126,11 @@ def threshold_set(
         "is_active": is_active,
         "updated_by": actor,
     }
-    threshold = MeasurementThreshold.objects.filter(patient=patient, type=type).first()
+    threshold = (
+        MeasurementThreshold.objects.select_for_update().filter(patient=patient, type=type).first()
+    )
+    if threshold is not None:
+        check_version(threshold, version, {k: v for k, v in values.items() if k != "updated_by"})
     if threshold is None:
         threshold = MeasurementThreshold(patient=patient, type=type, **values)
         threshold.full_clean(validate_unique=False, validate_constraints=False)

@@ -21,7 +21,7 @@ from measurements.forms import MeasurementForm, ThresholdForm
 from measurements.kinds import KINDS, Kind, Type
 from measurements.models import Measurement, MeasurementThreshold
 from medtrack.db import AlreadyCreated
-from medtrack.forms import after_conflict
+from medtrack.forms import after_conflict, newer_values
 from medtrack.shortcuts import get_or_gone, int_choice
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
@@ -263,7 +263,31 @@ def target(request: AuthenticatedHttpRequest, patient: Patient, type: str) -> Ht
                 min_secondary=data.get("min_secondary"),
                 max_secondary=data.get("max_secondary"),
                 is_active=data["is_active"],
+                version=data.get("version"),
             )
+        except services.EditConflict:
+            latest = MeasurementThreshold.objects.get(patient=patient, type=kind.type)
+            saved_now: dict[str, Any] = {
+                name: None if (value := getattr(latest, name)) is None else form.unit.show(value)
+                for name in ("min_value", "max_value", "min_secondary", "max_secondary")
+            }
+            form = after_conflict(
+                lambda data: ThresholdForm(
+                    data, kind=kind, preferences=request.user.unit_preferences, instance=latest
+                ),
+                request.POST,
+                latest.updated_at,
+                _(
+                    "Someone else changed this target while you were editing. Saved now: "
+                    "%(values)s. Your changes are still below: check, then save again."
+                )
+                % {
+                    "values": newer_values(
+                        form, {**saved_now, "is_active": latest.is_active}, only_changed=False
+                    )
+                },
+            )
+            threshold = latest
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -66,7 +66,11 @@ TEXT_FIELDS = (
 
 
 class MedicationForm(forms.ModelForm):
+    """``form_token`` (create) and ``version`` (edit: the ``updated_at`` it was opened
+    with) make a double submit add one medication and a stale edit a conflict."""
+
     form_token = FormTokenField()
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Medication
@@ -100,6 +104,9 @@ class MedicationForm(forms.ModelForm):
         help_texts = {"is_prn": _("Taken only when needed, e.g. for pain. It gets no schedule.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        if instance is not None:
+            kwargs["initial"] = {"version": instance.updated_at, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
         self.fields["dose_amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
 
@@ -145,6 +152,7 @@ class ScheduleForm(forms.Form):
     start_date = SaneDateField(label=_("From"))
     end_date = SaneDateField(label=_("Until (optional)"), required=False)
     form_token = FormTokenField()
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -200,6 +208,7 @@ class ScheduleForm(forms.Form):
             "dose_amount": schedule.dose_amount,
             "start_date": schedule.start_date,
             "end_date": schedule.end_date,
+            "version": schedule.updated_at,
         }
 
 

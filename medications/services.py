@@ -22,9 +22,11 @@ from accounts.models import User
 from doses import generation
 from medications.models import Medication, MedicationSchedule, Status
 from medications.recurrence import DAILY, start_of_day
-from medtrack.db import already, insert_once
+from medtrack.db import EditConflict, already, check_version, insert_once
 from patients.access import Area, Level, require
 from patients.models import Patient
+
+__all__ = ["EditConflict", "medication_create", "medication_update", "schedule_update"]
 
 
 @transaction.atomic
@@ -48,11 +50,18 @@ DOSE_FIELDS = ("dose_amount", "start_date", "end_date", "is_prn")
 
 @transaction.atomic
 def medication_update(
-    *, patient: Patient, actor: User, medication: Medication, **fields: Any
+    *,
+    patient: Patient,
+    actor: User,
+    medication: Medication,
+    version: dt.datetime | None = None,
+    **fields: Any,
 ) -> None:
+    """Save changes unless someone else saved since ``version`` was read (``EditConflict``)."""
     require(patient, Area.MEDICATIONS, Level.WRITE)
     fields.pop("form_token", None)
     medication = Medication.objects.select_for_update().get(pk=medication.pk)
+    check_version(medication, version, fields)
     before = {name: getattr(medication, name) for name in DOSE_FIELDS}
     for name, value in fields.items():
         setattr(medication, name, value)
@@ -121,11 +130,14 @@ def schedule_update(
     actor: User,
     schedule: MedicationSchedule,
     now: dt.datetime | None = None,
+    version: dt.datetime | None = None,
     **fields: Any,
 ) -> None:
-    """Change a schedule: past doses keep their times; future pending ones are regenerated."""
+    """Change a schedule: past doses keep their times; future pending ones are
+    regenerated. Someone else's save since ``version`` was read raises ``EditConflict``."""
     require(patient, Area.MEDICATIONS, Level.WRITE)
     schedule = MedicationSchedule.objects.select_for_update().get(pk=schedule.pk)
+    check_version(schedule, version, fields)
     for name, value in fields.items():
         setattr(schedule, name, value)
     schedule.full_clean(validate_constraints=False)

@@ -15,7 +15,7 @@ from medications import selectors, services
 from medications.forms import MedicationForm, ScheduleForm, StatusForm, TaperForm
 from medications.models import Medication, MedicationSchedule, Status
 from medtrack.db import AlreadyCreated
-from medtrack.forms import add_service_error
+from medtrack.forms import add_service_error, after_conflict, newer_values
 from medtrack.types import AuthenticatedHttpRequest
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
@@ -48,10 +48,9 @@ def medication_create(request: AuthenticatedHttpRequest, patient: Patient) -> Ht
     }
     form = MedicationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        fields = {name: v for name, v in form.cleaned_data.items() if name != "version"}
         try:
-            medication = services.medication_create(
-                patient=patient, actor=request.user, **form.cleaned_data
-            )
+            medication = services.medication_create(patient=patient, actor=request.user, **fields)
         except AlreadyCreated as done:
             messages.info(request, _("This medication was already saved."))
             return redirect(
@@ -103,11 +102,28 @@ def medication_edit(
     medication = _medication(patient, medication_id)
     form = MedicationForm(request.POST or None, instance=medication)
     if request.method == "POST" and form.is_valid():
-        services.medication_update(
-            patient=patient, actor=request.user, medication=medication, **form.cleaned_data
-        )
-        messages.success(request, _("Changes saved."))
-        return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+        try:
+            services.medication_update(
+                patient=patient, actor=request.user, medication=medication, **form.cleaned_data
+            )
+        except services.EditConflict:
+            latest = _medication(patient, medication_id)
+            saved = {name: getattr(latest, name) for name in MedicationForm.Meta.fields}
+            form = after_conflict(
+                lambda data: MedicationForm(data, instance=latest),
+                request.POST,
+                latest.updated_at,
+                _(
+                    "Someone else changed this medication while you were editing. Saved "
+                    "now: %(values)s. Your changes are still below: check, then save again."
+                )
+                % {"values": newer_values(form, saved)},
+            )
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(
+                "medications:detail", patient_id=patient.pk, medication_id=medication.pk
+            )
     context = {"patient": patient, "form": form, "medication": medication, "creating": False}
     return render(request, "medications/form.html", context)
 
@@ -206,11 +222,34 @@ def schedule_edit(
     schedule = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
     form = ScheduleForm(request.POST or None, initial=ScheduleForm.initial_for(schedule))
     if request.method == "POST" and "save" in request.POST and form.is_valid():
-        services.schedule_update(
-            patient=patient, actor=request.user, schedule=schedule, **form.fields_for_service
-        )
-        messages.success(request, _("Schedule changed. Past doses keep their times."))
-        return redirect("medications:detail", patient_id=patient.pk, medication_id=medication.pk)
+        try:
+            services.schedule_update(
+                patient=patient,
+                actor=request.user,
+                schedule=schedule,
+                version=form.cleaned_data["version"],
+                **form.fields_for_service,
+            )
+        except services.EditConflict:
+            latest = get_object_or_404(MedicationSchedule, pk=schedule_id, medication=medication)
+            saved = ScheduleForm.initial_for(latest)
+            saved.pop("version")
+            form = after_conflict(
+                ScheduleForm,
+                request.POST,
+                latest.updated_at,
+                _(
+                    "Someone else changed this schedule while you were editing. Saved "
+                    "now: %(values)s. Your changes are still below: check, then save again."
+                )
+                % {"values": newer_values(form, saved)},
+            )
+            schedule = latest
+        else:
+            messages.success(request, _("Schedule changed. Past doses keep their times."))
+            return redirect(
+                "medications:detail", patient_id=patient.pk, medication_id=medication.pk
+            )
     return _schedule_page(request, patient, medication, form, schedule)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -235,6 +236,47 @@ def after_conflict[F: forms.BaseForm](
     form.is_valid()
     form.add_error(None, message)
     return form
+
+
+def newer_values(
+    form: forms.BaseForm,
+    saved: Mapping[str, Any],
+    *,
+    only_changed: bool = True,
+    zone: dt.tzinfo | None = None,
+) -> str:
+    """Someone else's newer save (``saved``, by form field name) as "Label: value; …"
+    for the conflict message: the values that differ from what was typed into
+    ``form`` (all of them when none differ, or with ``only_changed=False``).
+    Times are shown on ``zone``'s clock (the patient's)."""
+    typed = getattr(form, "cleaned_data", {})
+    shown = {name: value for name, value in saved.items() if name in form.fields}
+    if only_changed:
+        shown = {name: value for name, value in shown.items() if typed.get(name) != value} or shown
+    return "; ".join(
+        f"{form.fields[name].label or name}: {_shown(form.fields[name], value, zone)}"
+        for name, value in shown.items()
+    )
+
+
+def _shown(field: forms.Field, value: Any, zone: dt.tzinfo | None) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(field, item, zone) for item in value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        return str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
+    return str(getattr(value, "name", None) or value)  # a person by their name
 
 
 def add_service_error(form: forms.BaseForm, error: ValidationError, **renamed: str) -> None:

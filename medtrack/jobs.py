@@ -95,6 +95,7 @@ JOBS = [
         _counting("accounts.session_limits.drafts_prune", "form draft(s) pruned"),
     ),
     Job("prune_api_request_counts", _counting("sync.api.requests_prune", "count(s) pruned")),
+    Job("prune_api_tokens", _counting("accounts.tokens.tokens_prune", "token(s) deleted")),
     Job("prune_finished_tasks", _prune_finished_tasks),
     Job("purge_deleted_patients", _purge_deleted_patients),
 ]

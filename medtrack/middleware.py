@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from medtrack import rls
+from medtrack import logs, rls
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -42,8 +42,12 @@ class DatabaseContextMiddleware:
         self.admin_prefix = "/admin/"
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = request_id_for(request)  # type: ignore[attr-defined]
+        # Usually given by medtrack.logs.RequestLogMiddleware, which logs it too.
+        if not getattr(request, "request_id", ""):
+            request.request_id = request_id_for(request)  # type: ignore[attr-defined]
         user = request.user
+        if user.is_authenticated:
+            logs.bind(user_id=str(user.pk))
         with rls.acting_as(user.pk if user.is_authenticated else None):
             if (
                 user.is_authenticated

@@ -87,9 +87,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and one log line per request (medtrack/logs.py).
+    "medtrack.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "medtrack.middleware.PermissionsPolicyMiddleware",
+    # /healthz, before anything that needs a session or the database (medtrack/health.py).
+    "medtrack.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -199,6 +203,8 @@ SESSION_IDLE_WARNING_SECONDS = 120
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
 #: Days a form draft kept at sign-out waits for its owner to come back.
 FORM_DRAFT_KEEP_DAYS = env_int("FORM_DRAFT_KEEP_DAYS", 7)
+#: Days a revoked or expired personal token stays listed (greyed) before it is deleted.
+API_TOKEN_KEEP_DAYS = env_int("API_TOKEN_KEEP_DAYS", 30)
 #: The demo account (``manage.py seed_demo``); it is only ever created when DEBUG is on.
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "medtrack-demo"  # noqa: S105 - documented demo login, DEBUG only
@@ -412,6 +418,8 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+# Load balancers probe app hosts over plain HTTP; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if not DEVELOPMENT:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -425,10 +433,28 @@ if not DEVELOPMENT:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# Logs go to stdout for the process manager or the platform to collect: JSON
+# lines in production, plain lines in development; every record made during a
+# request carries its request id and user id (medtrack/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEVELOPMENT else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "medtrack.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "medtrack.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from medtrack import health
+
 admin.site.site_header = _("MedTrack administration")
 admin.site.site_title = _("MedTrack admin")
 
@@ -23,4 +25,6 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("sync.urls")),
     path("admin/", admin.site.urls),
+    # Answered by medtrack.health.HealthCheckMiddleware; named here for reverse().
+    path("healthz", health.healthz, name="healthz"),
 ]

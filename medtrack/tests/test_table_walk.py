@@ -10,22 +10,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from medtrack.rls_report import APPEND_ONLY, DERIVED, READ_ONLY, STAFF_WRITTEN, expected_policies
 from medtrack.tests.dbwalk import NO_RLS, history_tables, patient_scoped_tables, rows
 
 pytestmark = [pytest.mark.db_behaviour, pytest.mark.django_db]
 
 APP = settings.DATABASES["default"]["USER"]
-APPEND_ONLY = "access_log"
-#: The sync API's change index: an entry per record of the synced tables (which are
-#: audited), written only by their SECURITY DEFINER triggers. The app reads it under
-#: row level security and may write nothing, so it has no history of its own.
-DERIVED = "sync_changes"
-#: Staff's emergency access grants (audit.models.BreakGlassGrant): written by staff in
-#: system context only; the patient's team may read the grants on its patient, and the
-#: app may write none. They have history like any patient table.
-STAFF_WRITTEN = "break_glass_grants"
-#: Tables the app may read (under row level security) and never write.
-READ_ONLY = {DERIVED, STAFF_WRITTEN}
 
 
 def guarded_tables() -> list[str]:
@@ -64,14 +54,7 @@ def test_every_table_has_the_policies_for_the_app_role() -> None:
                 [table, APP],
             )
         }
-        if table == APPEND_ONLY:
-            expected = {"INSERT"}  # the app appends and can never read it back
-        elif table in READ_ONLY:
-            expected = {"SELECT"}  # written as the owner: by triggers, or by staff
-        elif table in history:
-            expected = {"SELECT", "INSERT"}
-        else:
-            expected = {"SELECT", "INSERT", "UPDATE", "DELETE"}
+        expected = expected_policies(table, history)
         if commands != expected:
             problems.append(
                 f"{table}: policies for {sorted(commands)}, expected {sorted(expected)}"

@@ -37,6 +37,7 @@ PUBLIC = {
     "sync:changes",
     "sync:push",
     "sync:openapi",  # the API's description, no data
+    "healthz",  # for load balancers: "ok" or which part failed, no data (medtrack/health.py)
 }
 #: Patient routes a viewer may POST to: leaving a care team is open to every member.
 VIEWERS_MAY_POST = {"caregivers:leave"}

@@ -90,13 +90,14 @@
   };
 
   stay.addEventListener("click", async () => {
-    const response = await post(body.dataset.keepaliveUrl, new FormData());
-    if (response.ok) {
+    try {
+      const response = await post(body.dataset.keepaliveUrl, new FormData());
+      if (!response.ok) throw new Error(String(response.status));
       const { remaining, renewable } = await response.json();
       dialog.close();
       schedule(remaining, renewable);
-    } else {
-      location.reload();
+    } catch {
+      location.reload(); // signed out meanwhile: the sign-in page says why
     }
   });
 

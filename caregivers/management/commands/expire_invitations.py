@@ -8,8 +8,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from caregivers import services
-from caregivers.models import CaregiverInvitation, InvitationStatus
-from medtrack.rls import system_context
 
 
 class Command(BaseCommand):
@@ -24,13 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count them; change nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = timezone.now()
-        if options["dry_run"]:
-            with system_context("expire_invitations --dry-run"):
-                count = CaregiverInvitation.objects.filter(
-                    status=InvitationStatus.PENDING, expires_at__lte=now
-                ).count()
-            self.stdout.write(f"Would expire {count} invitation(s).")
-            return
-        count = services.invitations_expire(now=now)
-        self.stdout.write(self.style.SUCCESS(f"Expired {count} invitation(s)."))
+        count = services.invitations_expire(now=timezone.now(), dry_run=options["dry_run"])
+        verb = "Would expire" if options["dry_run"] else "Expired"
+        self.stdout.write(self.style.SUCCESS(f"{verb} {count} invitation(s)."))
