@@ -9,12 +9,14 @@ PORT ?= 8000
 WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build db db-stop backup restore migrate run test test-db lint format clean
+.PHONY: help install build db db-stop backup restore migrate run test test-db bench bench-generation lint format clean
 
 help:
 	@echo "make run      set everything up and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test     set everything up and run every test"
 	@echo "make lint     ruff and mypy"
+	@echo "make bench    page speed and query counts (BENCH_SIZE=small|large): docs/performance.md"
+	@echo "make bench-generation  dose generation throughput (2.1 M doses; several minutes)"
 	@echo "make build    production static files (collectstatic into STATIC_ROOT)"
 	@echo "make db-stop  stop the embedded PostgreSQL (data stays in var/)"
 	@echo "make backup   dump the embedded database to var/backups/ (README \"Backups\")"
@@ -75,6 +77,19 @@ test: db
 # The database-behaviour tests alone (CI repeats them on the standalone server).
 test-db: db
 	$(PY) -m pytest -n $(WORKERS) -m db_behaviour $(PYTEST_ARGS)
+
+# Seeds bench caregivers into the dev database (reused by later runs), measures the
+# main pages against a floor view and writes var/bench/results.json and the table in
+# docs/performance.md; fails when a target fails. small < 1 minute, large ~ minutes.
+bench: export DEBUG ?= true
+bench: migrate
+	BENCH_SIZE=$${BENCH_SIZE:-small} $(PY) -m bench.pages
+
+# Dose generation for 10,000 patients x 5 medications x 3 a day x 14 days (2.1 M doses)
+# and its re-run, in its own database medtrack_bench (dropped and made again each run).
+bench-generation: export DEBUG ?= true
+bench-generation: migrate
+	$(PY) bench/bench_generation.py --patients $${BENCH_PATIENTS:-10000}
 
 lint: install
 	$(VENV)/bin/ruff check .

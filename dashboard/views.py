@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import analytics, selectors
 from medtrack.types import AuthenticatedHttpRequest
+from notifications.services import unread_count
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
 
@@ -18,6 +19,16 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, timezone.now())
     context = {"board": board, "unread_notifications": board.unread_count}
     return render(request, "dashboard/home.html", context)
+
+
+@require_GET
+def floor(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The benchmark's floor (``make bench``, docs/performance.md): the cheapest
+    logged-in page on the same stack (session, user, one small query, a small
+    template; TechEmpower's "fortunes" shape). Pages are reported as a ratio to it.
+    Harmless to serve: the user's own unread count, which every page shows."""
+    context = {"unread_count": unread_count(request.user)}
+    return render(request, "dashboard/floor.html", context)
 
 
 @patient_view(Area.PATIENT, page="analytics")
