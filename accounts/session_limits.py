@@ -60,9 +60,11 @@ def _left(request: HttpRequest, now: float) -> tuple[int, int]:
     return round(seen + idle_seconds() - now), round(started + max_seconds() - now)
 
 
-def remaining(request: HttpRequest) -> int:
-    """Seconds until this session ends, by whichever limit comes first."""
-    return max(0, min(_left(request, time.time())))
+def status(request: HttpRequest) -> tuple[int, bool]:
+    """Seconds until this session ends, and whether "Stay signed in" can help
+    (only while the idle limit is the nearer one)."""
+    by_idle, by_max = _left(request, time.time())
+    return max(0, min(by_idle, by_max)), by_idle < by_max
 
 
 def _ended(request: HttpRequest, now: float) -> str:
@@ -177,11 +179,10 @@ def context(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
         return {}
-    by_idle, by_max = _left(request, time.time())
+    left, renewable = status(request)
     return {
-        "session_remaining": max(0, min(by_idle, by_max)),
-        # "Stay signed in" helps only while the idle limit is the nearer one.
-        "session_renewable": by_idle < by_max,
+        "session_remaining": left,
+        "session_renewable": renewable,
         "session_warning_seconds": settings.SESSION_IDLE_WARNING_SECONDS,
         "session_idle_minutes": settings.SESSION_IDLE_MINUTES,
         "form_draft": json.dumps(draft) if (draft := draft_for(request, user)) else "",
@@ -191,8 +192,8 @@ def context(request: HttpRequest) -> dict[str, Any]:
 @require_POST
 def keepalive(request: HttpRequest) -> JsonResponse:
     """ "Stay signed in": the middleware has counted this request as activity."""
-    by_idle, by_max = _left(request, time.time())
-    return JsonResponse({"remaining": max(0, min(by_idle, by_max)), "renewable": by_idle < by_max})
+    left, renewable = status(request)
+    return JsonResponse({"remaining": left, "renewable": renewable})
 
 
 @require_POST
