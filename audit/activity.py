@@ -81,23 +81,65 @@ def _branch(model: type[Event], quote: Callable[[str], str]) -> str:
     ) prev ON e.pgh_label = 'update'"""
 
 
+ACCESS_BRANCH = """
+    SELECT 'access_log:' || a.id::text AS key, a.occurred_at, 'access_log'::text AS source,
+           a.patient_id, a.object_id, a.action AS label, a.actor_id,
+           jsonb_build_object('object_type', a.object_type, 'detail', a.detail) AS data,
+           NULL::jsonb AS previous
+    FROM access_log a"""
+
+
 def rebuild_view(using: str = "default") -> None:
     """(Re)create the ``activity`` view over every history table (owner role, in migrate)."""
     connection = connections[using]
     branches = [_branch(model, connection.ops.quote_name) for model in event_models()]
-    branches.append(
-        """
-    SELECT 'access_log:' || a.id::text, a.occurred_at, 'access_log', a.patient_id, a.object_id,
-           a.action, a.actor_id,
-           jsonb_build_object('object_type', a.object_type, 'detail', a.detail), NULL
-    FROM access_log a WHERE a.patient_id IS NOT NULL"""
-    )
+    branches.append(ACCESS_BRANCH + " WHERE a.patient_id IS NOT NULL")
     app = connection.ops.quote_name(connection.settings_dict["USER"])
     with connection.cursor() as cursor:
         cursor.execute("DROP VIEW IF EXISTS activity")
         cursor.execute("CREATE VIEW activity AS" + "\nUNION ALL".join(branches))
         # Read in system context only: the access log is not the app's to read.
         cursor.execute(f"REVOKE ALL ON activity FROM {app}")
+
+
+def page_sql(
+    sources: Iterable[str] | None = None, *, actor: bool = False, before: bool = False
+) -> str:
+    """One page of a patient's activity, newest first, as the ``activity`` view's
+    rows, for ``Activity.objects.raw`` with the parameters ``patient``, ``size``
+    and, when asked for, ``actor`` and ``at``/``key`` (the cursor).
+
+    Each source is limited to the page's size on its own, inside the union, so its
+    ``(patient_id, pgh_created_at)`` index gives the newest rows and only those get
+    their JSON and previous version built: the page costs the same with ten years of
+    history as with one (issue 16). Sorting the view itself would build every row
+    of the patient's history first."""
+    quote = connections["default"].ops.quote_name
+    wanted = set(sources) if sources is not None else None
+    branches = [
+        (model._meta.db_table, _branch(model, quote))
+        for model in event_models()
+        if wanted is None or model._meta.db_table in wanted
+    ]
+    if wanted is None or "access_log" in wanted:
+        branches.append(("access_log", ACCESS_BRANCH))
+    conditions = ["patient_id = %(patient)s"]
+    if actor:
+        conditions.append("actor_id = %(actor)s")
+    if before:
+        conditions.append("(occurred_at < %(at)s OR (occurred_at = %(at)s AND key < %(key)s))")
+    where = " AND ".join(conditions)
+    limited = [
+        f"(SELECT * FROM ({sql}) branch WHERE {where} "
+        "ORDER BY occurred_at DESC, key DESC LIMIT %(size)s)"
+        for _, sql in branches
+    ]
+    if not limited:
+        return "SELECT * FROM activity WHERE false"
+    return (
+        "SELECT * FROM (" + "\nUNION ALL ".join(limited) + ") page "
+        "ORDER BY occurred_at DESC, key DESC LIMIT %(size)s"
+    )
 
 
 # -- Plain words -------------------------------------------------------------------------

@@ -66,7 +66,11 @@ class AccessLog(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["actor", "-occurred_at"], name="access_log_actor_idx")]
+        indexes = [
+            models.Index(fields=["actor", "-occurred_at"], name="access_log_actor_idx"),
+            # The Activity page's newest entries of a patient (audit.activity.page_sql).
+            models.Index(fields=["patient_id", "-occurred_at"], name="access_log_patient_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(action__in=Action.values), name="access_log_action_check"

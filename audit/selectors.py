@@ -8,11 +8,10 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from audit.activity import AREAS, Entry, describe
+from audit.activity import AREAS, Entry, describe, page_sql
 from audit.models import Activity
 from caregivers.models import PatientCaregiver
 from medtrack.rls import system_context
@@ -60,17 +59,16 @@ def activity_page(
 ) -> ActivityPage:
     """One page of the patient's activity, newest first (system context: the
     caller has checked the user may read the patient's activity)."""
-    rows = Activity.objects.filter(patient_id=patient.pk)
+    params: dict[str, object] = {"patient": patient.pk, "size": size + 1}
     if actor_id:
-        rows = rows.filter(actor_id=actor_id)
-    if area:
-        rows = rows.filter(source__in=[source for source, a in AREAS.items() if a == area])
+        params["actor"] = actor_id
     position = decode_cursor(cursor) if cursor else None
     if position:
-        at, key = position
-        rows = rows.filter(occurred_at__lte=at).filter(Q(occurred_at__lt=at) | Q(key__lt=key))
+        params["at"], params["key"] = position
+    sources = [source for source, a in AREAS.items() if a == area] if area else None
+    sql = page_sql(sources, actor=bool(actor_id), before=bool(position))
     with system_context("activity page"):
-        found = list(rows.order_by("-occurred_at", "-key")[: size + 1])
+        found = list(Activity.objects.raw(sql, params))
         ids = {str(row.actor_id) for row in found if row.actor_id} | {
             str(row.data[column])
             for row in found

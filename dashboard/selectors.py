@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, Window
+from django.db.models import Count, F, Window
 
 from accounts.models import User
 from appointments.models import Appointment
@@ -151,40 +151,48 @@ def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -
 
 
 def _progress(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> None:
-    """Each patient's own today (their zone), and doses missed lately (one query)."""
+    """Each patient's own today (their zone), and doses missed lately (one query).
+
+    The rows of the few days around now are counted here rather than in SQL: each
+    patient's day has its own bounds, and an OR of per-patient ranges inside every
+    ``Count(filter=...)`` cost more to build than the query took to run (issue 16).
+    The rows read grow with the doses of three days, never with the history."""
     if not ids:
         return
-    today = Q()
-    earliest = now - ATTENTION
+    bounds = {}
+    earliest = recent = now - ATTENTION
     latest = now
     for pk in ids:
         patient = by_id[pk].patient
-        zone, day = patient.zone, patient.today(now)
-        start, end = start_of_day(day, zone), start_of_day(day + dt.timedelta(days=1), zone)
-        today |= Q(patient_id=pk, scheduled_for__gte=start, scheduled_for__lt=end)
+        day = patient.today(now)
+        start = start_of_day(day, patient.zone)
+        end = start_of_day(day + dt.timedelta(days=1), patient.zone)
+        bounds[pk] = (start, end)
         earliest, latest = min(earliest, start), max(latest, end)
-    recent_missed = Q(status=DoseStatus.MISSED, scheduled_for__gte=now - ATTENTION)
-    rows = (
-        Dose.objects.filter(
-            patient_id__in=ids,
-            schedule__isnull=False,
-            scheduled_for__gte=earliest,
-            scheduled_for__lt=latest,
-        )
-        .values("patient_id")
-        .annotate(
-            total=Count("pk", filter=today),
-            taken=Count("pk", filter=today & Q(status=DoseStatus.TAKEN)),
-            skipped=Count("pk", filter=today & Q(status=DoseStatus.SKIPPED)),
-            missed_today=Count("pk", filter=today & Q(status=DoseStatus.MISSED)),
-            missed=Count("pk", filter=recent_missed),
-        )
-        .order_by()
-    )
-    for row in rows:
-        card = by_id[row["patient_id"]]
-        card.progress = Progress(row["total"], row["taken"], row["skipped"], row["missed_today"])
-        card.missed = row["missed"]
+    progress = {pk: Progress() for pk in ids}
+    missed: dict[uuid.UUID, int] = defaultdict(int)
+    rows = Dose.objects.filter(
+        patient_id__in=ids,
+        schedule__isnull=False,
+        scheduled_for__gte=earliest,
+        scheduled_for__lt=latest,
+    ).values_list("patient_id", "status", "scheduled_for")
+    for patient_id, status, at in rows:
+        if status == DoseStatus.MISSED and at >= recent:
+            missed[patient_id] += 1
+        start, end = bounds[patient_id]
+        if start <= at < end:
+            today = progress[patient_id]
+            today.total += 1
+            if status == DoseStatus.TAKEN:
+                today.taken += 1
+            elif status == DoseStatus.SKIPPED:
+                today.skipped += 1
+            elif status == DoseStatus.MISSED:
+                today.missed += 1
+    for pk, today in progress.items():
+        by_id[pk].progress = today
+        by_id[pk].missed = missed[pk]
 
 
 def _flagged(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> None:

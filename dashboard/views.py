@@ -7,9 +7,11 @@ from django.views.decorators.http import require_GET
 
 from dashboard import analytics, selectors
 from medtrack.types import AuthenticatedHttpRequest
-from notifications.services import unread_count
+from notifications.models import Notification
 from patients.access import Area, Level, can, patient_view
 from patients.models import Patient
+
+FLOOR_ROWS = 12
 
 
 @require_GET
@@ -24,10 +26,12 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def floor(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The benchmark's floor (``make bench``, docs/performance.md): the cheapest
-    logged-in page on the same stack (session, user, one small query, a small
-    template; TechEmpower's "fortunes" shape). Pages are reported as a ratio to it.
-    Harmless to serve: the user's own unread count, which every page shows."""
-    context = {"unread_count": unread_count(request.user)}
+    logged-in page on the same stack, in TechEmpower's "fortunes" shape: the login
+    check, session and user, one small query (the titles of the user's latest
+    notifications, at most 12, which the inbox shows them anyway) and a small
+    template that escapes each row. Pages are reported as a ratio to it."""
+    titles = Notification.objects.filter(user=request.user).order_by("-created_at")
+    context = {"titles": titles.values_list("title", flat=True)[:FLOOR_ROWS]}
     return render(request, "dashboard/floor.html", context)
 
 

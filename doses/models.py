@@ -74,6 +74,11 @@ class Dose(models.Model):
             models.Index(
                 fields=["scheduled_for"], condition=Q(status="pending"), name="doses_pending_due"
             ),
+            # The missed-dose notifications: doses marked missed in the last hours, found
+            # without visiting every patient's doses (bench/bench_jobs.py).
+            models.Index(
+                fields=["scheduled_for"], condition=Q(status="missed"), name="doses_missed_due"
+            ),
             # As-needed doses by when they were given (the timeline, the 24-hour limits).
             models.Index(
                 fields=["patient", "taken_at"],

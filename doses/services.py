@@ -34,10 +34,12 @@ class AlreadyRecorded(Exception):
 def _locked_dose(patient: Patient, dose_id: uuid.UUID) -> Dose:
     require(patient, Area.DOSES, Level.WRITE)
     # Scheduled doses only: as-needed doses are given with prn_dose_record.
-    return (
-        Dose.objects.select_for_update(of=("self",))
-        .select_related("recorded_by")
-        .get(pk=dose_id, patient=patient, scheduled_for__isnull=False)
+    # The row alone, no join: after waiting for another caregiver's write,
+    # PostgreSQL re-reads the locked row but not the rows joined to it, so a
+    # joined recorded_by would be the one from before that write (nobody), and
+    # the second caregiver would be told "recorded by someone".
+    return Dose.objects.select_for_update().get(
+        pk=dose_id, patient=patient, scheduled_for__isnull=False
     )
 
 

@@ -8,9 +8,11 @@ import csv
 import datetime as dt
 import io
 import json
+import uuid
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,7 +73,6 @@ class Record:
     date_from: dt.date
     date_to: dt.date
     zone: ZoneInfo
-    tables: dict[str, list[dict[str, Any]]]
     #: The model instances, for the FHIR and PDF builders.
     objects: dict[str, list[Any]]
     #: Tables left out: areas the person exporting may not see.
@@ -81,8 +82,23 @@ class Record:
     def period(self) -> dict[str, str]:
         return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
 
+    @cached_property
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Each table's rows as documented (CSV, JSON), made on first use: the FHIR
+        and PDF builders read ``objects`` only."""
+        return {table: _rows(items, table, self.zone) for table, items in self.objects.items()}
+
+
+#: Values written as they are (the common case, checked first).
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
 
 def _value(value: Any, zone: ZoneInfo) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is uuid.UUID:
+        return str(value)
     if isinstance(value, list):
         return [_value(item, zone) for item in value]
     if isinstance(value, dt.datetime):
@@ -91,16 +107,14 @@ def _value(value: Any, zone: ZoneInfo) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if hasattr(value, "hex") and not isinstance(value, bytes | str | float):  # UUID
+    if isinstance(value, uuid.UUID):
         return str(value)
     return value
 
 
-def _rows(objects: list[Model], table: str, zone: ZoneInfo) -> list[dict[str, Any]]:
-    return [
-        {column: _value(getattr(item, column), zone) for column in COLUMNS[table]}
-        for item in objects
-    ]
+def _rows(items: list[Model], table: str, zone: ZoneInfo) -> list[dict[str, Any]]:
+    columns = COLUMNS[table]
+    return [{column: _value(getattr(item, column), zone) for column in columns} for item in items]
 
 
 #: The area each table belongs to (the member's permissions decide what is exported).
@@ -144,7 +158,6 @@ def collect(patient: Patient, date_from: dt.date, date_to: dt.date) -> Record:
                 | Q(scheduled_for__isnull=True, taken_at__gte=since, taken_at__lt=until)
             )
             .exclude(status="pending", scheduled_for__gte=until)
-            .select_related("medication")
             .order_by("scheduled_for", "taken_at", "id")
         ),
         "measurements": list(
@@ -164,11 +177,18 @@ def collect(patient: Patient, date_from: dt.date, date_to: dt.date) -> Record:
         ),
         "files": list(_documents(patient, since, until)),
     }
+    # Each dose's medication from the list above, not a join: a year has thousands
+    # of doses of a handful of medications.
+    by_id = {medication.pk: medication for medication in medications}
+    missing = {dose.medication_id for dose in objects["doses"]} - by_id.keys()
+    if missing:  # (none: a dose's medication is the patient's; belt and braces)
+        by_id.update(Medication.objects.in_bulk(missing))
+    for dose in objects["doses"]:
+        dose.medication = by_id[dose.medication_id]
     omitted = [table for table, area in AREAS.items() if not _allowed(patient, area)]
     for table in omitted:
         objects[table] = []
-    tables = {table: _rows(items, table, zone) for table, items in objects.items()}
-    return Record(patient, date_from, date_to, zone, tables, objects, omitted)
+    return Record(patient, date_from, date_to, zone, objects, omitted)
 
 
 def _documents(patient: Patient, since: dt.datetime, until: dt.datetime) -> QuerySet[File]:
@@ -185,20 +205,18 @@ def to_csv_zip(record: Record) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for table, rows in record.tables.items():
             text = io.StringIO()
-            writer = csv.DictWriter(text, fieldnames=COLUMNS[table], lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(
-                    {
-                        key: json.dumps(value, ensure_ascii=False)
-                        if isinstance(value, list | dict)
-                        else value
-                        for key, value in row.items()
-                    }
-                )
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(COLUMNS[table])
+            # Rows carry every column in order (``_rows``): their values are the line.
+            writer.writerows([_cell(value) for value in row.values()] for row in rows)
             # UTF-8 with a byte-order mark, so spreadsheets read accents right.
             archive.writestr(f"{table}.csv", text.getvalue().encode("utf-8-sig"))
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: lists and objects as JSON, the rest as it is."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
 
 
 def to_json(record: Record) -> bytes:

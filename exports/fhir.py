@@ -85,12 +85,24 @@ def _at(value: dt.datetime | None, record: Record) -> str | None:
 
 
 def _clean(value: Any) -> Any:
-    """Drop empty fields (FHIR forbids empty strings, lists and objects)."""
-    if isinstance(value, dict):
-        cleaned = {k: _clean(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
-    if isinstance(value, list):
-        return [item for item in (_clean(v) for v in value) if item not in (None, "", [], {})]
+    """Drop empty fields (FHIR forbids empty strings, lists and objects): None, "",
+    [] and {} go, 0 and False stay. (Runs over every resource: kept to one pass.)"""
+    if type(value) is dict:
+        cleaned = {}
+        for key, item in value.items():
+            if type(item) is dict or type(item) is list:
+                item = _clean(item)
+            if item or item == 0:
+                cleaned[key] = item
+        return cleaned
+    if type(value) is list:
+        kept = []
+        for item in value:
+            if type(item) is dict or type(item) is list:
+                item = _clean(item)
+            if item or item == 0:
+                kept.append(item)
+        return kept
     return value
 
 
@@ -123,8 +135,9 @@ def bundle(record: Record) -> dict[str, Any]:
         schedules.setdefault(schedule.medication_id, []).append(schedule)
     for medication in record.objects["medications"]:
         resources.append(_request(medication, schedules.get(medication.pk, []), subject))
+    concepts = {m.pk: _medication_concept(m) for m in record.objects["medications"]}
     resources += [
-        _administration(dose, subject, record)
+        _administration(dose, subject, record, concepts)
         for dose in record.objects["doses"]
         if dose.status != "pending"  # not given yet: nothing to report
     ]
@@ -264,7 +277,9 @@ def _request(medication: Any, schedules: list[Any], subject: dict[str, str]) -> 
     }
 
 
-def _administration(dose: Any, subject: dict[str, str], record: Record) -> dict[str, Any]:
+def _administration(
+    dose: Any, subject: dict[str, str], record: Record, concepts: dict[object, dict[str, Any]]
+) -> dict[str, Any]:
     given = dose.status == "taken"
     reason = dose.skip_reason or ("Missed" if dose.status == "missed" else "Skipped")
     return {
@@ -272,7 +287,9 @@ def _administration(dose: Any, subject: dict[str, str], record: Record) -> dict[
         "id": str(dose.pk),
         "status": "completed" if given else "not-done",
         "statusReason": [] if given else [{"text": reason}],
-        "medicationCodeableConcept": _medication_concept(dose.medication),
+        # One per medication, shared (made once for thousands of doses).
+        "medicationCodeableConcept": concepts.get(dose.medication_id)
+        or _medication_concept(dose.medication),
         "subject": subject,
         "request": _ref("MedicationRequest", dose.medication_id),
         "effectiveDateTime": _at(dose.taken_at if given else dose.scheduled_for, record)

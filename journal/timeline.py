@@ -1,9 +1,10 @@
 """A patient's timeline: day by day, newest first, what was written, measured and given.
 
 A page is a window of days ending at ``until`` (the patient's calendar). Each
-source answers two index-backed queries per page, whatever the history: its
-items in the window, and the newest item before it (the next page starts on
-that day, so empty weeks are skipped).
+source answers an index-backed query per page, whatever the history: its items
+in the window; one more query, a union of every source's probe, finds the newest
+item before the window (the next page starts on that day, so empty weeks are
+skipped).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import DateTimeField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment
@@ -73,7 +74,9 @@ class Window:
 
 
 class Source:
-    """One kind of thing on the timeline, read in two queries per page."""
+    """One kind of thing on the timeline: its items in the window (a query each),
+    and probes for its newest item before the window, which ``page`` sends in a
+    single union with every other source's."""
 
     kind: str
     label: StrOrPromise
@@ -82,8 +85,19 @@ class Source:
     def items(self, window: Window) -> list[Item]:
         raise NotImplementedError
 
-    def newest_before(self, window: Window) -> dt.date | None:
+    def before(self, window: Window) -> list[QuerySet[Any]]:
+        """Querysets of at most one row ``(kind, at)``, ``at`` a timestamp."""
         raise NotImplementedError
+
+    def day_of(self, at: dt.datetime, window: Window) -> dt.date:
+        return at.astimezone(window.zone).date()
+
+    def _newest(self, rows: QuerySet[Any], column: str, expression: Any = None) -> QuerySet[Any]:
+        return (
+            rows.annotate(timeline_kind=Value(self.kind), timeline_at=expression or F(column))
+            .order_by(f"-{column}")
+            .values_list("timeline_kind", "timeline_at")[:1]
+        )
 
 
 class Journal(Source):
@@ -99,13 +113,13 @@ class Journal(Source):
         )
         return [Item(self.kind, None, entry) for entry in entries]
 
-    def newest_before(self, window: Window) -> dt.date | None:
-        return (
-            DailyLog.objects.filter(patient=window.patient, log_date__lt=window.first)
-            .order_by("-log_date")
-            .values_list("log_date", flat=True)
-            .first()
-        )
+    def before(self, window: Window) -> list[QuerySet[Any]]:
+        earlier = DailyLog.objects.filter(patient=window.patient, log_date__lt=window.first)
+        # A date as midnight UTC, to share the union's column; ``day_of`` undoes it.
+        return [self._newest(earlier, "log_date", Cast("log_date", DateTimeField()))]
+
+    def day_of(self, at: dt.datetime, window: Window) -> dt.date:
+        return at.astimezone(dt.UTC).date()
 
 
 class Readings(Source):
@@ -120,14 +134,9 @@ class Readings(Source):
             for entry in readings.shown(list(found), window.preferences)
         ]
 
-    def newest_before(self, window: Window) -> dt.date | None:
-        at = (
-            Measurement.objects.filter(patient=window.patient, measured_at__lt=window.start)
-            .order_by("-measured_at")
-            .values_list("measured_at", flat=True)
-            .first()
-        )
-        return at.astimezone(window.zone).date() if at else None
+    def before(self, window: Window) -> list[QuerySet[Any]]:
+        earlier = Measurement.objects.filter(patient=window.patient, measured_at__lt=window.start)
+        return [self._newest(earlier, "measured_at")]
 
 
 class Doses(Source):
@@ -154,21 +163,12 @@ class Doses(Source):
         )
         return [Item(self.kind, dose.at, dose) for dose in found]
 
-    def newest_before(self, window: Window) -> dt.date | None:
+    def before(self, window: Window) -> list[QuerySet[Any]]:
         # Scheduled and as-needed doses each walk their own index backwards.
         recorded = Dose.objects.filter(patient=window.patient).exclude(status=DoseStatus.PENDING)
-        scheduled = (
-            recorded.filter(scheduled_for__lt=window.start)
-            .order_by("-scheduled_for")
-            .values_list("scheduled_for", flat=True)[:1]
-        )
-        as_needed = (
-            recorded.filter(scheduled_for__isnull=True, taken_at__lt=window.start)
-            .order_by("-taken_at")
-            .values_list("taken_at", flat=True)[:1]
-        )
-        found = [at for at in scheduled.union(as_needed, all=True) if at is not None]
-        return max(found).astimezone(window.zone).date() if found else None
+        scheduled = recorded.filter(scheduled_for__lt=window.start)
+        as_needed = recorded.filter(scheduled_for__isnull=True, taken_at__lt=window.start)
+        return [self._newest(scheduled, "scheduled_for"), self._newest(as_needed, "taken_at")]
 
 
 class Appointments(Source):
@@ -180,14 +180,9 @@ class Appointments(Source):
         ).order_by("-starts_at")
         return [Item(self.kind, appointment.starts_at, appointment) for appointment in found]
 
-    def newest_before(self, window: Window) -> dt.date | None:
-        at = (
-            Appointment.objects.filter(patient=window.patient, starts_at__lt=window.start)
-            .order_by("-starts_at")
-            .values_list("starts_at", flat=True)
-            .first()
-        )
-        return at.astimezone(window.zone).date() if at else None
+    def before(self, window: Window) -> list[QuerySet[Any]]:
+        earlier = Appointment.objects.filter(patient=window.patient, starts_at__lt=window.start)
+        return [self._newest(earlier, "starts_at")]
 
 
 SOURCES: list[Source] = [Journal(), Readings(), Doses(), Appointments()]
@@ -204,13 +199,11 @@ def page(
     zone = patient.zone
     window = Window(patient, zone, until - dt.timedelta(days=days - 1), until, preferences)
     by_day: dict[dt.date, Day] = {}
-    older: list[dt.date] = []
     for source in sources:
         for item in source.items(window):
             day = item.obj.log_date if item.at is None else item.at.astimezone(zone).date()
             by_day.setdefault(day, Day(day)).items.append(item)
-        if (before := source.newest_before(window)) is not None:
-            older.append(before)
+    older = _newest_before(window, sources)
     for day in by_day.values():
         # The journal first, then the day's events, newest first.
         day.items.sort(
@@ -222,3 +215,13 @@ def page(
         last=window.last,
         older=max(older) if older else None,
     )
+
+
+def _newest_before(window: Window, sources: Sequence[Source]) -> list[dt.date]:
+    """Each source's newest day before the window, in one query (a union of probes)."""
+    kinds = {source.kind: source for source in sources}
+    first, *rest = [probe for source in sources for probe in source.before(window)] or [None]
+    if first is None:
+        return []
+    rows = first.union(*rest, all=True).order_by() if rest else first
+    return [kinds[kind].day_of(at, window) for kind, at in rows if at is not None]

@@ -86,6 +86,11 @@ class Measurement(models.Model):
             models.Index(
                 "patient", models.F("measured_at").desc(), name="measurements_patient_at"
             ),
+            # The flagged-readings notifications: the last hours' readings outside the
+            # target, without visiting every patient's readings (bench/bench_jobs.py).
+            models.Index(
+                fields=["measured_at"], condition=Q(out_of_range=True), name="measurements_flagged"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -243,7 +243,12 @@ class TaperForm(forms.Form):
                 decimal_places=3,
             )
             self.fields[f"step{number}_days"] = forms.IntegerField(
-                label=_("for how many days"), required=False, min_value=1, max_value=365
+                # Six of these side by side: each label says its step, or a screen
+                # reader hears six identical "for how many days" fields.
+                label=_("Step %(n)s: for how many days") % {"n": number},
+                required=False,
+                min_value=1,
+                max_value=365,
             )
 
     def clean(self) -> dict[str, Any]:

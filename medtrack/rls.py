@@ -326,9 +326,15 @@ def system_context(reason: str) -> Iterator[None]:
 
     with transaction.atomic(), pghistory.context(system=reason):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_user")
-            (previous,) = cursor.fetchone()
-            cursor.execute(f"SET LOCAL ROLE {_owner()}")
+            # ``SET LOCAL ROLE`` as a function, so the role in force is read and
+            # changed in one round trip (the ``role`` setting is what SET ROLE sets).
+            # The CTE's row (the role before) is produced before the projection runs.
+            cursor.execute(
+                "WITH before AS MATERIALIZED (SELECT current_user AS role) "
+                "SELECT role, set_config('role', %s, true) FROM before",
+                [settings.DATABASE_OWNER_ROLE],
+            )
+            (previous, _) = cursor.fetchone()
         yield
         if not connection.needs_rollback:  # else the savepoint's rollback restores it
             with connection.cursor() as cursor:

@@ -73,6 +73,10 @@ class Notification(models.Model):
                 "user", "read_at", F("created_at").desc(), name="notifications_user_read_at"
             ),
             models.Index(fields=["patient"], name="notifications_patient"),
+            # The inbox and the newest few, read or not: a walk, not a sort (issue 16).
+            models.Index(
+                "user", F("created_at").desc(), F("id").desc(), name="notifications_user_newest"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

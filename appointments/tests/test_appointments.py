@@ -300,7 +300,7 @@ class TestQueryCounts:
         client.get(url)  # the first use notes last_used_at
         # The token in system context (role switches, pghistory's context), then the
         # appointments as the token's user: the same count with 1 event or 200.
-        with django_assert_num_queries(16):  # + the owner's settings (language, zone)
+        with django_assert_num_queries(15):  # + the owner's settings (language, zone)
             client.get(url)
 
 
