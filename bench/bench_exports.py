@@ -306,6 +306,7 @@ def well_formed(format: str, content: bytes) -> bool:
 
 def run(size: str, patient: Patient | None = None) -> dict[str, Any]:
     """Seed (unless ``patient`` is given), time every format, judge the targets."""
+    from bench.pages import machine
     from exports.services import BUILDERS
 
     chosen = SIZES[size]
@@ -379,7 +380,7 @@ def run(size: str, patient: Patient | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "size": size,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(load=True),
         "patient": str(patient.pk),
         "period": {"from": date_from.isoformat(), "to": date_to.isoformat()},
         "rows": rows,
@@ -392,14 +393,9 @@ def run(size: str, patient: Patient | None = None) -> dict[str, Any]:
     return results
 
 
-def _machine() -> str:
-    from bench.pages import machine
-
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return f"{machine()}; load average {load}"
-
-
 def markdown(results: dict[str, Any]) -> str:
+    from bench.pages import checks_table
+
     rows = ", ".join(f"{count} {table}" for table, count in results["rows"].items())
     lines = [
         f"Run {results['date']}, size `{results['size']}`: one patient, "
@@ -416,11 +412,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{row['cpu_median_s']:.2f} | {row['runs']} | {row['bytes'] / 1024:.0f} | "
             f"{row['peak_mib']:.1f} |"
         )
-    lines += ["", "| target | value | result |", "|---|---:|---|"]
-    for check in results["checks"]:
-        lines.append(
-            f"| {check['target']} | {check['value']} | {'PASS' if check['pass'] else 'FAIL'} |"
-        )
+    lines += ["", *checks_table(results["checks"])]
     return "\n".join(lines)
 
 

@@ -160,6 +160,8 @@ def run(size: str, *, own_database: str = "") -> dict[str, Any]:
     """Load (or reuse) the data set of ``size``, time the jobs; the results.
     ``own_database``: the database is the benchmark's, to make again if it holds
     another data set (else that is refused)."""
+    from bench.pages import machine
+
     chosen = SIZES[size]
     started = time.monotonic()
     loaded = dataset(chosen, own_database=own_database)
@@ -195,7 +197,7 @@ def run(size: str, *, own_database: str = "") -> dict[str, Any]:
     results = {
         "size": size,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(load=True),
         "dataset": {"params": loaded["params"], **loaded["info"]},
         "rows": rows,
         "moments": {
@@ -209,12 +211,9 @@ def run(size: str, *, own_database: str = "") -> dict[str, Any]:
     return results
 
 
-def _machine() -> str:
-    load = os.getloadavg()
-    return f"{os.cpu_count()} cores, load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
-
-
 def markdown(results: dict[str, Any]) -> str:
+    from bench.pages import checks_table
+
     data = results["dataset"]
     params = data["params"]
     total = sum(results["rows"].values())
@@ -235,11 +234,7 @@ def markdown(results: dict[str, Any]) -> str:
             row = found["jobs"][name]
             cells.append(f"{row['rows']:,} | {row['seconds']:.2f} | {row['rows_per_second']:,}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "| check | value | result |", "|---|---:|---|"]
-    for check in results["checks"]:
-        lines.append(
-            f"| {check['target']} | {check['value']} | {'PASS' if check['pass'] else 'FAIL'} |"
-        )
+    lines += ["", *checks_table(results["checks"])]
     return "\n".join(lines)
 
 

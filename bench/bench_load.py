@@ -386,6 +386,8 @@ def run(size: str, *, work_dir: Path | None = None) -> dict[str, Any]:
     """Seed, start gunicorn, drive each URL with wrk, stop gunicorn, judge."""
     from django.conf import settings
 
+    from bench.pages import machine
+
     if shutil.which("wrk") is None:
         raise WrkMissing(WRK_MISSING)
     chosen = SIZES[size]
@@ -465,7 +467,7 @@ def run(size: str, *, work_dir: Path | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "size": size,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "load_average": {"before": load_before, "after": _load()},
         "settings": {
             "workers": workers,
@@ -488,13 +490,9 @@ def run(size: str, *, work_dir: Path | None = None) -> dict[str, Any]:
     return results
 
 
-def _machine() -> str:
-    from bench.pages import machine
-
-    return machine()
-
-
 def markdown(results: dict[str, Any]) -> str:
+    from bench.pages import checks_table
+
     s = results["settings"]
     lines = [
         f"Run {results['date']}, size `{results['size']}`: gunicorn with {s['workers']} "
@@ -515,11 +513,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{row.get('server_p95_ms', 0):.1f} | {row['requests']} | {row['errors']} | "
             f"{row['kib_per_request']:.1f} |"
         )
-    lines += ["", "| target | value | result |", "|---|---:|---|"]
-    for check in results["checks"]:
-        lines.append(
-            f"| {check['target']} | {check['value']} | {'PASS' if check['pass'] else 'FAIL'} |"
-        )
+    lines += ["", *checks_table(results["checks"])]
     return "\n".join(lines)
 
 

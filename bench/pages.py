@@ -337,7 +337,9 @@ def run(size_name: str, out: Path, docs: Path | None = None) -> dict[str, Any]:
     return results
 
 
-def machine() -> str:
+def machine(*, load: bool = False) -> str:
+    """Cores, CPU, Python, kernel and PostgreSQL client; with ``load``, the load average
+    too (the machine is shared: a busy moment explains a slow run)."""
     cpu = platform.processor() or platform.machine()
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -357,10 +359,13 @@ def machine() -> str:
         ).stdout.strip()
     except OSError:
         pg = "psql not found"
-    return (
+    described = (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, {pg}"
     )
+    if load:
+        described += "; load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return described
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -380,12 +385,17 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {page} | {row['min_ms']:.1f} | {row['median_ms']:.1f} | {row['p95_ms']:.1f} | "
             f"{row['queries']} | {row['ratio']:.2f} | {results['scaling']['ratio'][page]:.2f} |"
         )
-    lines += ["", "| target | value | result |", "|---|---:|---|"]
-    for check in results["checks"]:
-        lines.append(
-            f"| {check['target']} | {check['value']} | {'PASS' if check['pass'] else 'FAIL'} |"
-        )
+    lines += ["", *checks_table(results["checks"])]
     return "\n".join(lines)
+
+
+def checks_table(checks: list[dict[str, Any]]) -> list[str]:
+    """The PASS/FAIL table every part of ``make bench`` prints, as markdown lines."""
+    lines = ["| target | value | result |", "|---|---:|---|"]
+    for check in checks:
+        verdict = "PASS" if check["pass"] else "FAIL"
+        lines.append(f"| {check['target']} | {check['value']} | {verdict} |")
+    return lines
 
 
 def write_docs(path: Path, table: str) -> None:
