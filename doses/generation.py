@@ -3,18 +3,17 @@
 Idempotent: the unique key (schedule_id, scheduled_for) and ``ON CONFLICT DO
 NOTHING`` make a second run create nothing, and each schedule's
 ``generated_until`` lets the next run skip what is already there. Runs in
-system context, a chunk of schedules per transaction, and streams rows with
-COPY into a temporary table, so millions of doses take seconds, not minutes.
+system context, a chunk of schedules per transaction; the database expands
+each chunk's schedules itself in one ``INSERT … SELECT`` (by the rules of
+``medications.recurrence``, which the tests compare it with), so millions of
+doses never pass through Python.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import time
 import uuid
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -23,11 +22,9 @@ from django.db.models import Q
 
 from doses.models import Dose, DoseStatus
 from medications.models import MedicationSchedule, Status
-from medications.recurrence import Recurrence, occurrences
 from medtrack.rls import system_context
 
 CHUNK = 4000
-Row = tuple[uuid.UUID, uuid.UUID, uuid.UUID, dt.datetime, Decimal]
 
 
 def window_end(now: dt.datetime, days: int | None = None) -> dt.datetime:
@@ -60,104 +57,120 @@ def doses_generate(
         ids = list(schedules.order_by("pk").values_list("pk", flat=True))
     created = 0
     for start in range(0, len(ids), CHUNK):
-        with system_context("generate_doses"):
-            chunk = list(
-                # Locked and filtered again: a medication paused since the ids were
-                # read is skipped; one being changed right now is waited for.
-                MedicationSchedule.objects.filter(
-                    pk__in=ids[start : start + CHUNK],
-                    medication__status=Status.ACTIVE,
-                    medication__is_prn=False,
-                )
-                .select_for_update(of=("self", "medication"))
-                .order_by(
-                    "pk"
-                )  # rows in unique-key order: the index is appended to, not scattered
-                .select_related("medication", "patient")
-                .only(
-                    "frequency",
-                    "times_of_day",
-                    "days_of_week",
-                    "interval",
-                    "dose_amount",
-                    "start_date",
-                    "end_date",
-                    "generated_until",
-                    "patient__timezone",
-                    "medication__dose_amount",
-                    "medication__start_date",
-                    "medication__end_date",
-                )
-            )
-            # Rows are computed before COPY starts: the connection is busy during it.
-            created += _insert(list(_rows(chunk, since, until)))
-            MedicationSchedule.objects.filter(pk__in=[s.pk for s in chunk]).update(
-                generated_until=until
-            )
+        with system_context("generate_doses"), connection.cursor() as cursor:
+            # Locked and filtered again: a medication paused since the ids were read
+            # is skipped; one being changed right now is waited for.
+            cursor.execute(LOCK, [ids[start : start + CHUNK]])
+            chunk = [row[0] for row in cursor.fetchall()]
+            cursor.execute(INSERT, {"ids": chunk, "since": since, "until": until})
+            created += cursor.rowcount
+            MedicationSchedule.objects.filter(pk__in=chunk).update(generated_until=until)
     return created
 
 
-def _rows(
-    schedules: Iterable[MedicationSchedule], since: dt.datetime, until: dt.datetime
-) -> Iterator[Row]:
-    for schedule in schedules:
-        medication = schedule.medication
-        zone = schedule.patient.zone
-        ends = [d for d in (schedule.end_date, medication.end_date) if d is not None]
-        recurrence = Recurrence(
-            frequency=schedule.frequency,
-            times=tuple(schedule.times_of_day),
-            start=max(schedule.start_date, medication.start_date),
-            end=min(ends) if ends else None,
-            weekdays=frozenset(schedule.days_of_week or ()),
-            interval=schedule.interval or 1,
-        )
-        if recurrence.end is not None and recurrence.end < recurrence.start:
-            continue
-        amount = schedule.dose_amount or medication.dose_amount
-        start = max(since, schedule.generated_until) if schedule.generated_until else since
-        for instant in occurrences(recurrence, zone, start, until):
-            yield (schedule.patient_id, schedule.medication_id, schedule.pk, instant, amount)
+#: The chunk's schedules, locked with their medications, in key order.
+LOCK = """
+SELECT s.id FROM medication_schedules s JOIN medications m ON m.id = s.medication_id
+WHERE s.id = ANY(%s) AND m.status = 'active' AND NOT m.is_prn
+ORDER BY s.id FOR UPDATE OF s, m
+"""
 
 
-def _time_ordered_ids(count: int) -> Iterator[uuid.UUID]:
-    """UUIDv7-style ids (RFC 9562): a millisecond clock, then a counter and random bits.
+def _local_instant(local: str, zone: str, name: str) -> tuple[str, str]:
+    """SQL for a wall-clock time's instant by rules 2 and 3 of medications.recurrence:
+    the lateral joins to add to FROM, and the expression. PostgreSQL reads a time
+    in a spring-forward gap with the offset from before the transition, as
+    Python's ``fold=0`` does, but a time that occurs twice as its second
+    occurrence; the first is ``local`` minus the offset a day earlier, when that
+    reads back as ``local``."""
+    local = f"({local})"  # AT TIME ZONE binds tighter than + and -
+    joins = (
+        f"CROSS JOIN LATERAL (SELECT {local} AT TIME ZONE {zone} AS instant) {name}_late "
+        f"CROSS JOIN LATERAL (SELECT ({local} - (({name}_late.instant - interval '1 day') "
+        f"AT TIME ZONE {zone} - ({name}_late.instant - interval '1 day') AT TIME ZONE 'UTC')) "
+        f"AT TIME ZONE 'UTC' AS instant) {name}_early"
+    )
+    expression = (
+        f"CASE WHEN {name}_early.instant < {name}_late.instant "
+        f"AND {name}_early.instant AT TIME ZONE {zone} = {local} "
+        f"THEN {name}_early.instant ELSE {name}_late.instant END"
+    )
+    return joins, expression
 
-    New doses get ids in increasing order, so the primary-key index is appended
-    to instead of written all over, which keeps millions of inserts fast.
-    """
-    millis = time.time_ns() // 1_000_000
-    tail = secrets.randbits(30)
-    for counter in range(count):
-        value = (millis & 0xFFFF_FFFF_FFFF) << 80
-        value |= 0x7 << 76  # version 7
-        value |= ((counter >> 30) & 0xFFF) << 64
-        value |= 0b10 << 62  # RFC 4122 variant
-        value |= (counter & 0x3FFF_FFFF) << 32
-        value |= tail
-        yield uuid.UUID(int=value)
 
+_CLOCK_JOINS, _CLOCK_AT = _local_instant("w.local", "w.zone", "clock")
+_FIRST_JOINS, _FIRST_AT = _local_instant("s.first_day + s.times_of_day[1]", "s.zone", "first")
+_STOP_JOINS, _STOP_AT = _local_instant("(s.last_day + 1)::timestamp", "s.zone", "stop")
 
-def _insert(rows: list[Row]) -> int:
-    if not rows:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS dose_batch (id uuid, patient_id uuid, "
-            "medication_id uuid, schedule_id uuid, scheduled_for timestamptz, amount numeric) "
-            "ON COMMIT DELETE ROWS"
-        )
-        cursor.execute("TRUNCATE dose_batch")
-        columns = "id, patient_id, medication_id, schedule_id, scheduled_for, amount"
-        with cursor.cursor.copy(f"COPY dose_batch ({columns}) FROM STDIN") as copy:
-            for dose_id, row in zip(_time_ordered_ids(len(rows)), rows, strict=True):
-                copy.write_row((dose_id, *row))
-        cursor.execute(
-            f"INSERT INTO doses ({columns}, status) "  # noqa: S608 - constant column names
-            f"SELECT {columns}, 'pending' FROM dose_batch "
-            "ON CONFLICT (schedule_id, scheduled_for) DO NOTHING"
-        )
-        return cursor.rowcount
+#: The chunk's doses in ``[since, until)``, made by the database from each
+#: schedule's rule (``medications.recurrence.occurrences``, which the tests hold
+#: it to): clock-time schedules day by day and time by time on the patient's
+#: clock, every-N-hours ones in elapsed hours from the first dose. Ids are
+#: time-ordered (UUIDv7's layout: the key index is appended to, not written all
+#: over). Two times that meet on one instant give one dose (the unique key).
+INSERT = f"""
+WITH schedule AS (
+    SELECT s.id, s.patient_id, s.medication_id, s.frequency, s.times_of_day,
+           s.days_of_week, coalesce(s.interval, 1) AS every,
+           coalesce(s.dose_amount, m.dose_amount) AS amount, p.timezone AS zone,
+           greatest(s.start_date, m.start_date) AS first_day,
+           least(s.end_date, m.end_date) AS last_day,
+           greatest(%(since)s::timestamptz, coalesce(s.generated_until, %(since)s)) AS since
+    FROM medication_schedules s
+    JOIN medications m ON m.id = s.medication_id
+    JOIN patients p ON p.id = s.patient_id
+    WHERE s.id = ANY(%(ids)s)
+    ORDER BY s.id  -- doses go in in key order: the indexes are appended to
+), wall AS (  -- clock-time schedules: each day the rule falls on, at each time
+    SELECT s.id, day::date + time AS local, s.zone
+    FROM schedule s
+    CROSS JOIN LATERAL generate_series(
+        greatest(s.first_day, (s.since AT TIME ZONE s.zone)::date - 1),
+        least(s.last_day, (%(until)s::timestamptz AT TIME ZONE s.zone)::date + 1),
+        interval '1 day'
+    ) AS day
+    CROSS JOIN LATERAL unnest(s.times_of_day) AS time
+    WHERE s.frequency <> 'every_n_hours'
+      AND (s.frequency <> 'weekly' OR extract(isodow FROM day)::int = ANY(s.days_of_week))
+      AND (s.frequency <> 'every_n_days' OR (day::date - s.first_day) %% s.every = 0)
+), clock AS (
+    SELECT w.id, {_CLOCK_AT} AS instant FROM wall w {_CLOCK_JOINS}
+), elapsed_start AS (  -- every N hours: the first dose, the step, the end
+    SELECT s.id, s.since, make_interval(hours => s.every) AS step, {_FIRST_AT} AS first,
+           CASE WHEN s.last_day IS NULL THEN %(until)s::timestamptz
+                ELSE least(%(until)s::timestamptz, {_STOP_AT}) END AS stop
+    FROM schedule s {_FIRST_JOINS} {_STOP_JOINS}
+    WHERE s.frequency = 'every_n_hours'
+), elapsed AS (
+    SELECT x.id, instant
+    FROM elapsed_start x
+    CROSS JOIN LATERAL generate_series(
+        x.first + x.step * greatest(
+            0, floor(extract(epoch FROM x.since - x.first) / extract(epoch FROM x.step))
+        ),
+        x.stop - interval '1 microsecond',
+        x.step
+    ) AS instant
+), occurrence AS (
+    SELECT id, instant FROM clock UNION ALL SELECT id, instant FROM elapsed
+), stamp AS MATERIALIZED (  -- the statement's millisecond and a random tail, once
+    SELECT lpad(to_hex((extract(epoch FROM statement_timestamp()) * 1000)::bigint), 12, '0')
+               AS millis,
+           lpad(to_hex((random() * 4294967295)::bigint), 8, '0') AS tail
+), dose AS (
+    SELECT s.patient_id, s.medication_id, s.id AS schedule_id, o.instant, s.amount,
+           row_number() OVER () AS counter
+    FROM occurrence o JOIN schedule s ON s.id = o.id
+    WHERE o.instant >= s.since AND o.instant < %(until)s
+      AND (s.last_day IS NULL OR s.last_day >= s.first_day)
+)
+INSERT INTO doses (id, patient_id, medication_id, schedule_id, scheduled_for, amount, status)
+SELECT (stamp.millis || '7' || lpad(to_hex((counter >> 30) & 4095), 3, '0')
+        || to_hex(2147483648 + (counter & 1073741823)) || stamp.tail)::uuid,
+       patient_id, medication_id, schedule_id, instant, amount, 'pending'
+FROM dose CROSS JOIN stamp
+ON CONFLICT (schedule_id, scheduled_for) DO NOTHING
+"""  # noqa: S608 - the fragments are constants; values go as parameters
 
 
 def _scoped(
