@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
+MAKEMESSAGES_OPTIONS := --ignore=.venv --ignore=var --ignore=bench --ignore=docs --ignore='*/tests/*' --ignore=examples --no-obsolete
 PY := $(VENV)/bin/python
 PORT ?= 8000
 # pytest-xdist workers; CI machines have 2 cores.
 WORKERS ?= 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build db db-stop backup restore migrate run test test-db bench bench-generation lint format clean
+.PHONY: help install messages build db db-stop backup restore migrate run test test-db bench bench-generation lint format clean
 
 help:
 	@echo "make run      set everything up and serve on http://127.0.0.1:$(PORT)"
@@ -17,6 +18,7 @@ help:
 	@echo "make lint     ruff and mypy"
 	@echo "make bench    page speed and query counts (BENCH_SIZE=small|large): docs/performance.md"
 	@echo "make bench-generation  dose generation throughput (2.1 M doses; several minutes)"
+	@echo "make messages refresh locale/es after changing user-facing text (then translate)"
 	@echo "make build    production static files (collectstatic into STATIC_ROOT)"
 	@echo "make db-stop  stop the embedded PostgreSQL (data stays in var/)"
 	@echo "make backup   dump the embedded database to var/backups/ (README \"Backups\")"
@@ -29,7 +31,18 @@ $(VENV)/.installed: requirements.lock | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $@
 
-install: $(VENV)/.installed
+# The compiled translation catalogues (.mo, not kept in git), rebuilt when a .po changes.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+%.mo: %.po | $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var --verbosity 0
+
+install: $(VENV)/.installed $(CATALOGUES)
+
+# After changing user-facing text: refresh the catalogues (needs GNU gettext),
+# translate what is new in locale/es/LC_MESSAGES/django.po, then `make install`.
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale es $(MAKEMESSAGES_OPTIONS)
 
 # Production's static files, hashed and compressed, for whitenoise to serve
 # (STATIC_ROOT, default var/static). Run it at build/deploy time, before the app

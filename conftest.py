@@ -15,13 +15,15 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import django.test
 import hypothesis
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -64,6 +66,14 @@ PASSWORD = "correct-horse-battery"
 
 def make_user(email: str, name: str, **fields: Any) -> User:
     return User.objects.create_user(email=email, password=PASSWORD, name=name, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    """Each test starts in English: a request in another language leaves that
+    language active in the thread (as Django does), which would leak."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

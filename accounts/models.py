@@ -7,6 +7,7 @@ import uuid
 import zoneinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.functions import RandomUUID
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from medtrack import fields
@@ -55,7 +56,13 @@ class UserManager(BaseUserManager["User"]):
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
-        UserSettings.objects.using(self._db).get_or_create(user=user)
+        # In the language the account was made in (signing up, or an invitation).
+        language = (translation.get_language() or "").split("-")[0]
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        UserSettings.objects.using(self._db).get_or_create(
+            user=user, defaults={"language": language}
+        )
         return user
 
 
@@ -122,6 +129,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Units to enter and show readings in (``user_settings.units``); none yet: {}."""
         settings = getattr(self, "settings", None)
         return dict(settings.units or {}) if settings else {}
+
+    @property
+    def language(self) -> str:
+        """The language to write to them in (``user_settings.language``)."""
+        preferences = getattr(self, "settings", None)
+        return preferences.language if preferences else settings.LANGUAGE_CODE
 
     @property
     def initials(self) -> str:

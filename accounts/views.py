@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -46,7 +47,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             timezone=form.cleaned_data["timezone"],
             language=translation.get_language() or "en",
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.ModelBackend")
         messages.success(request, _("Welcome to MedTrack, %(name)s.") % {"name": user.name})
         return redirect(next_url or "dashboard:home")
     return render(request, "accounts/signup.html", {"form": form, "next": next_url})
@@ -108,6 +109,15 @@ password_change_done = auth_views.PasswordChangeDoneView.as_view(
 )
 
 
+class RecipientLanguagePasswordResetForm(PasswordResetForm):
+    """The reset e-mail in the account's language, not the asking browser's."""
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        context = kwargs.get("context") or args[2]
+        with translation.override(context["user"].language):
+            super().send_mail(*args, **kwargs)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset, limited per address and per e-mail asked about (the
     answer is the same whether the account exists, so it reveals nothing)."""
@@ -116,6 +126,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "emails/password_reset-body.txt"
     html_email_template_name = "emails/password_reset-body.html"
     subject_template_name = "emails/password_reset-subject.txt"
+    form_class = RecipientLanguagePasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form: PasswordResetForm) -> HttpResponse:

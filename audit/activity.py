@@ -465,7 +465,7 @@ def _threshold(row: Activity, actor: str, names: dict[str, str]) -> str:
 def _journal(row: Activity, actor: str, names: dict[str, str]) -> str:
     from django.utils.formats import date_format
 
-    day = date_format(dt.date.fromisoformat(row.data["log_date"]), "j F Y")
+    day = date_format(dt.date.fromisoformat(row.data["log_date"]), _("j F Y"))
     texts = {
         "insert": _("%(actor)s wrote the journal for %(day)s"),
         "delete": _("%(actor)s deleted a journal entry for %(day)s"),

@@ -93,7 +93,7 @@ class CaregiverInvitation(models.Model):
     email = models.TextField(_("e-mail"))
     role = models.TextField(_("role"), choices=CaregiverRole.choices)
     permissions = fields.JSONField(_("permissions"), default=dict, db_default={}, blank=True)
-    token_hash = models.TextField(unique=True, editable=False)
+    token_hash = models.TextField(_("token hash"), unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,

@@ -178,6 +178,7 @@ def _progress(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.dateti
         scheduled_for__lt=latest,
     ).values_list("patient_id", "status", "scheduled_for")
     for patient_id, status, at in rows:
+        assert at is not None  # scheduled_for is NOT NULL
         if status == DoseStatus.MISSED and at >= recent:
             missed[patient_id] += 1
         start, end = bounds[patient_id]

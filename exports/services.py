@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -97,7 +97,7 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
         job = (
             ExportJob.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=job_id, status=Status.PENDING)
-            .select_related("patient", "requested_by")
+            .select_related("patient", "requested_by__settings")
             .first()
         )
         if job is None:
@@ -110,7 +110,8 @@ def export_run(job_id: uuid.UUID, *, now: dt.datetime | None = None) -> str:
         build, mime, extension = BUILDERS[job.format]
         # Read as the person who asked: what their permissions exclude (readings,
         # the journal…) stays out, by the policy and by row level security.
-        with acting_as(job.requested_by_id):
+        # In the language of the person who asked (the worker has none of its own).
+        with acting_as(job.requested_by_id), translation.override(job.requested_by.language):
             patient = get_patient_for_user(job.requested_by, job.patient_id, Area.EXPORTS)
             content = build(data.collect(patient, job.date_from, job.date_to))
         with system_context(f"export:{job.pk}"):

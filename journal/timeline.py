@@ -220,8 +220,9 @@ def page(
 def _newest_before(window: Window, sources: Sequence[Source]) -> list[dt.date]:
     """Each source's newest day before the window, in one query (a union of probes)."""
     kinds = {source.kind: source for source in sources}
-    first, *rest = [probe for source in sources for probe in source.before(window)] or [None]
-    if first is None:
+    probes = [probe for source in sources for probe in source.before(window)]
+    if not probes:
         return []
+    first, *rest = probes
     rows = first.union(*rest, all=True).order_by() if rest else first
     return [kinds[kind].day_of(at, window) for kind, at in rows if at is not None]

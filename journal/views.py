@@ -99,7 +99,7 @@ def write(request: AuthenticatedHttpRequest, patient: Patient) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Journal entry saved for %(day)s.") % {"day": date_format(day, "l j F")},
+                _("Journal entry saved for %(day)s.") % {"day": date_format(day, _("l j F"))},
             )
             return redirect("journal:home", patient_id=patient.pk)
     context = {

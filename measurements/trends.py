@@ -127,8 +127,8 @@ def chart(
         )
         % {
             "count": stats.count,
-            "start": date_format(since.astimezone(zone).date(), "j F Y"),
-            "end": date_format(until.astimezone(zone).date(), "j F Y"),
+            "start": date_format(since.astimezone(zone).date(), _("j F Y")),
+            "end": date_format(until.astimezone(zone).date(), _("j F Y")),
             "low": stats.low,
             "high": stats.high,
         }

@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import dates, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from medications import recurrence
@@ -13,15 +14,9 @@ from medications.models import Frequency, Medication, Status
 from medications.services import TaperStep
 from medtrack.forms import DateInput, FormTokenField, SaneDateField, TextListField, TextListWidget
 
-WEEKDAYS = [
-    (1, _("Monday")),
-    (2, _("Tuesday")),
-    (3, _("Wednesday")),
-    (4, _("Thursday")),
-    (5, _("Friday")),
-    (6, _("Saturday")),
-    (7, _("Sunday")),
-]
+# Django's names ("lunes"...), so that our catalogue does not override the ones
+# dates are written with; capitalised for the checkboxes.
+WEEKDAYS = [(number, capfirst(dates.WEEKDAYS[number - 1])) for number in range(1, 8)]
 
 
 class TimeListWidget(TextListWidget):

@@ -119,7 +119,7 @@ def describe(recurrence: Recurrence) -> str:
     from django.utils.formats import date_format, time_format
     from django.utils.text import get_text_list
     from django.utils.translation import gettext as _
-    from django.utils.translation import ngettext
+    from django.utils.translation import ngettext, pgettext
 
     times = get_text_list([time_format(t, "H:i") for t in recurrence.times], _("and"))
     if recurrence.frequency == DAILY:
@@ -127,16 +127,19 @@ def describe(recurrence: Recurrence) -> str:
     if recurrence.frequency == WEEKLY:
         monday = dt.date(2024, 1, 1)
         names = [
-            date_format(monday + dt.timedelta(days=d - 1), "D")
+            # Translators: a date format for a weekday in "Mon, Wed and Fri at 08:00".
+            date_format(monday + dt.timedelta(days=d - 1), pgettext("weekday format", "D"))
             for d in sorted(recurrence.weekdays)
         ]
         return _("%(days)s at %(times)s") % {
             "days": get_text_list(names, _("and")),
             "times": times,
         }
+    if recurrence.frequency == EVERY_N_DAYS and recurrence.interval == 1:
+        return _("%(times)s every day") % {"times": times}
     if recurrence.frequency == EVERY_N_DAYS:
         return ngettext(
-            "%(times)s every day", "%(times)s every %(n)s days", recurrence.interval
+            "%(times)s every %(n)s day", "%(times)s every %(n)s days", recurrence.interval
         ) % {"times": times, "n": recurrence.interval}
     return ngettext(
         "every hour from %(time)s", "every %(n)s hours from %(time)s", recurrence.interval

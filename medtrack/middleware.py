@@ -10,6 +10,7 @@ import pghistory.middleware
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from medtrack import logs, rls
 
@@ -89,3 +90,24 @@ class HistoryContextMiddleware(pghistory.middleware.HistoryMiddleware):
 
     def get_context(self, request: HttpRequest) -> dict[str, object]:
         return {**super().get_context(request), "request_id": getattr(request, "request_id", "")}
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's pages are in the language of their settings
+    (``user_settings.language``); before sign-in, and for anyone without
+    settings, ``LocaleMiddleware`` goes by the language cookie, then
+    ``Accept-Language``. Needs the user's settings loaded with the user
+    (``accounts.backends.ModelBackend``): no query of its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        preferences = (
+            getattr(request.user, "settings", None) if request.user.is_authenticated else None
+        )
+        language = getattr(preferences, "language", "")
+        if language and translation.check_for_language(language):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from medtrack import health
 
@@ -25,6 +27,9 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("sync.urls")),
     path("admin/", admin.site.urls),
+    # The language of the pages before sign-in (a cookie); signed in, it is the
+    # account's setting (medtrack.middleware.UserLanguageMiddleware).
+    path("language", login_not_required(set_language), name="set_language"),
     # Answered by medtrack.health.HealthCheckMiddleware; named here for reverse().
     path("healthz", health.healthz, name="healthz"),
 ]

@@ -138,8 +138,7 @@ def preferences_of(user: User) -> NotificationPreferences:
 
 
 def user_language(user: User) -> str:
-    prefs: UserSettings | None = getattr(user, "settings", None)
-    return prefs.language if prefs else settings.LANGUAGE_CODE
+    return user.language
 
 
 def user_zone(user: User) -> ZoneInfo:

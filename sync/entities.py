@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from appointments.forms import FIELDS as APPOINTMENT_FIELDS
 from appointments.models import Appointment
@@ -279,16 +280,16 @@ def parse(entity: Entity, data: Any, allowed: tuple[str, ...]) -> dict[str, Any]
     that may not be sent here, and values the field cannot read.
     """
     if not isinstance(data, dict):
-        raise ValidationError({"data": ["Send an object of field values."]})
+        raise ValidationError({"data": [_("Send an object of field values.")]})
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for name, raw in data.items():
         if name not in allowed:
-            errors[str(name)] = ["This field cannot be sent here."]
+            errors[str(name)] = [_("This field cannot be sent here.")]
             continue
         if name in PSEUDO_FIELDS:
             if not isinstance(raw, str) or len(raw) > 200:
-                errors[name] = ["Send a text of at most 200 characters."]
+                errors[name] = [_("Send a text of at most 200 characters.")]
             else:
                 values[name] = raw
             continue
@@ -308,40 +309,40 @@ def _to_python(column: models.Field[Any, Any], raw: Any) -> Any:
             return None
         if isinstance(column, models.TextField | models.CharField):
             return ""
-        raise ValidationError("This field cannot be empty.")
+        raise ValidationError(_("This field cannot be empty."))
     if isinstance(column, ArrayField):
         if not isinstance(raw, list):
-            raise ValidationError("Send a list.")
+            raise ValidationError(_("Send a list."))
         return [_to_python(column.base_field, item) for item in raw]
     if isinstance(column, models.JSONField):
         if not isinstance(raw, dict):
-            raise ValidationError("Send an object.")
+            raise ValidationError(_("Send an object."))
         return raw
     if isinstance(column, models.BooleanField) and not isinstance(raw, bool):
-        raise ValidationError("Send true or false.")
+        raise ValidationError(_("Send true or false."))
     if isinstance(column, models.IntegerField) and (
         isinstance(raw, bool) or not isinstance(raw, int)
     ):
-        raise ValidationError("Send a whole number.")
+        raise ValidationError(_("Send a whole number."))
     if isinstance(column, models.DecimalField):
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise ValidationError("Send a number.")
+            raise ValidationError(_("Send a number."))
         raw = str(raw)
     elif isinstance(
         column, models.TextField | models.CharField | models.DateField | models.TimeField
     ) and not isinstance(raw, str):
-        raise ValidationError("Send a text.")
+        raise ValidationError(_("Send a text."))
     if isinstance(column, models.ForeignKey):
         column = column.target_field
     if isinstance(raw, str) and "\x00" in raw:
-        raise ValidationError("Null characters are not allowed.")
+        raise ValidationError(_("Null characters are not allowed."))
     value = column.to_python(raw)
     if isinstance(column, models.DateTimeField) and value is not None and value.tzinfo is None:
-        raise ValidationError("Give the time zone (e.g. 2026-12-02T08:00:00Z).")
+        raise ValidationError(_("Give the time zone (e.g. 2026-12-02T08:00:00Z)."))
     if isinstance(column, models.DateField) and not sane_date(value):
-        raise ValidationError("Please check the year.")
+        raise ValidationError(_("Please check the year."))
     if isinstance(value, decimal.Decimal) and not value.is_finite():
-        raise ValidationError("Send a number.")
+        raise ValidationError(_("Send a number."))
     if isinstance(column, models.DecimalField) and value is not None:
         # The column's own limits (the web form's), not a database error later.
         column.clean(value, None)

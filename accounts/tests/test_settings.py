@@ -62,3 +62,21 @@ def test_it_keeps_what_was_typed_when_a_field_is_wrong(client: Client, primary: 
     assert 'value="America/New_York" selected' in response.content.decode()
     primary.refresh_from_db()
     assert primary.name == "Alice Primary"
+
+
+def test_the_password_reset_e_mail_is_in_the_accounts_language(
+    client: Client, primary: User
+) -> None:
+    """Asked for from an English browser, written in the account's Spanish."""
+    from django.core import mail
+
+    from accounts.models import UserSettings
+
+    UserSettings.objects.filter(user=primary).update(language="es")
+    mail.outbox.clear()
+    client.post(
+        reverse("accounts:password_reset"), {"email": primary.email}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    (message,) = mail.outbox
+    assert "contraseña" in message.body.lower()
+    assert "password" not in message.body.lower().replace("/password/", "")

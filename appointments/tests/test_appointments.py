@@ -275,7 +275,7 @@ class TestQueryCounts:
         client.force_login(primary)
         # session, user, unread badge, savepoint, app.user_id, patient+membership, access log,
         # the page, restore, release (+ the viewer's settings for the zone labels)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             client.get(reverse("appointments:list", args=[busy.pk]))
 
     @pytest.mark.parametrize("view", ["week", "month"])
@@ -285,7 +285,7 @@ class TestQueryCounts:
         client.force_login(primary)
         # session, user, unread badge, savepoint, app.user_id, the viewer's settings, the appointments,
         # restore, release
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             client.get(reverse("appointments:calendar"), {"view": view})
 
     def test_the_feed(

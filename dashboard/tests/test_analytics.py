@@ -216,6 +216,6 @@ def test_the_page_costs_the_same_with_a_year_of_history(
     # session, user, badge, savepoint, app.user_id, patient, access log, adherence,
     # missed hours, as-needed, readings, target, medication history, user's settings
     # (units), journal, restore, release
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         response = client.get(reverse("dashboard:analytics", args=[rosa.pk]))
     assert response.status_code == 200

@@ -233,3 +233,25 @@ def test_an_export_whose_worker_died_fails_after_a_while(
     (job,) = jobs_of(patient, Format.PDF)
     assert job.status == "failed"
     assert "took too long" in job.error
+
+
+def test_the_worker_makes_the_pdf_in_the_language_of_whoever_asked(
+    client: Client, patient: Patient, secondary: User
+) -> None:
+    """The worker has no language of its own: Bob's Spanish decides the report's."""
+    from pypdf import PdfReader
+
+    from accounts.models import UserSettings
+
+    UserSettings.objects.filter(user=secondary).update(language="es")
+    client.force_login(secondary)
+    ask(client, patient, Format.PDF)
+    work_tasks()
+    (job,) = [job for job in jobs_of(patient, Format.PDF) if job.requested_by_id == secondary.pk]
+    assert job.status == "completed"
+    response = client.get(reverse("exports:download", args=[patient.pk, job.pk]))
+    reader = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Medicación actual" in text
+    assert "Página 1 /" in text
+    assert "Current medications" not in text

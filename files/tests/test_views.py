@@ -94,7 +94,7 @@ class TestList:
         client.force_login(primary)
         # session, user, savepoint, app.user_id, patient, history context + access log,
         # the page, the space used, badge, viewer's settings (times), restore, release
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(11):
             client.get(url("list", patient))
 
 

@@ -138,7 +138,7 @@ def test_a_page_costs_the_same_with_a_year_of_history(
     # session, user, unread badge, savepoint, app.user_id, patient+membership, access log, user settings,
     # then per source (journal, readings, doses, appointments) its items, one union of
     # every source's newest earlier day, then restore and release
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         client.get(url(patient))
 
 

@@ -499,14 +499,14 @@ class TestQueryCounts:
         self, client: Client, many: Patient, primary: User, django_assert_num_queries
     ) -> None:
         client.force_login(primary)
-        with django_assert_num_queries(12):  # + latest, recent page
+        with django_assert_num_queries(11):  # + latest, recent page
             client.get(reverse("measurements:overview", args=[many.pk]))
 
     def test_trend(
         self, client: Client, many: Patient, primary: User, django_assert_num_queries
     ) -> None:
         client.force_login(primary)
-        with django_assert_num_queries(13):  # + target, series, readings page
+        with django_assert_num_queries(12):  # + target, series, readings page
             client.get(
                 reverse("measurements:trend", args=[many.pk, "blood_pressure"]) + "?days=365"
             )

@@ -150,6 +150,7 @@ PAGES = set(ANONYMOUS) | set(SIGNED_IN)
 NOT_PAGES = {
     "dashboard:floor": "the benchmark's floor view, not a page people use",
     "accounts:logout": "POST only",
+    "set_language": "POST only (the form is in the footer before signing in)",
     "accounts:avatar_upload": "POST only (the form is on Settings)",
     "accounts:avatar_remove": "POST only (the form is on Settings)",
     "accounts:avatar": "an image",
@@ -386,7 +387,7 @@ def _invite_again(patient: Patient, primary: User) -> str:
             actor=primary,
             invitation=invitation,
         )
-    return mail.outbox[-1].body
+    return str(mail.outbox[-1].body)
 
 
 # -- The checks ---------------------------------------------------------------------
@@ -437,7 +438,7 @@ def log_in(page: Page, email: str) -> None:
 def visit(page: Page, state: State, findings: Findings) -> None:
     for name in state.pages:
         if name == "caregivers:invitation":
-            path = reverse(name, kwargs={"token": state.params["invitation"]})
+            path: str | None = reverse(name, kwargs={"token": state.params["invitation"]})
         else:
             path = state.url(name)
         assert path is not None, f"{state.name}: no value for a parameter of {name}"

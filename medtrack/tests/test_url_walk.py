@@ -37,6 +37,7 @@ PUBLIC = {
     "sync:changes",
     "sync:push",
     "sync:openapi",  # the API's description, no data
+    "set_language",  # the footer's language choice before signing in (a cookie), no data
     "healthz",  # for load balancers: "ok" or which part failed, no data (medtrack/health.py)
 }
 #: Patient routes a viewer may POST to: leaving a care team is open to every member.

@@ -108,7 +108,7 @@ class TestPreferencesPage:
         client.force_login(primary)
         # session, user, unread badge, savepoint, app.user_id, preferences, settings,
         # restore, release
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             client.get(URL)
 
 

@@ -155,7 +155,7 @@ class TestDetail:
         # session, user, unread badge, savepoint, app.user_id, patient+membership, access log, next
         # appointment, user settings, latest readings, team, adherence, refills, restore,
         # release
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(14):
             client.get(reverse("patients:detail", args=[patient.pk]))
 
 
