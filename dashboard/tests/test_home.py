@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:home")
 # session, user, then inside the request's transaction: savepoint (tests only), app.user_id,
-# patients, doses due, today's progress, flagged readings, low stock, invitations,
-# appointments, notifications (with the badge's count), app.user_id restored, release
-# (tests only). Production: 12.
-QUERIES = 14
+# patients, doses due, each card's numbers (today's progress, missed doses, flagged
+# readings, low stock, invitations), appointments, notifications (with the badge's
+# count), app.user_id restored, release (tests only). Production: 9.
+QUERIES = 11
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
