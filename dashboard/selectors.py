@@ -16,7 +16,7 @@ from accounts.models import User
 from appointments.models import Appointment
 from appointments.models import Status as AppointmentStatus
 from doses.models import Dose, DoseStatus
-from doses.selectors import DUE_SOON, Row, state_of
+from doses.selectors import DUE_SOON, ROW_FIELDS, Row, state_of
 from doses.services import missed_after
 from medications.recurrence import start_of_day
 from notifications.models import Notification
@@ -105,6 +105,7 @@ def dashboard(user: User, now: dt.datetime) -> Dashboard:
             membership_role=F("caregivers__role"),
             membership_permissions=F("caregivers__permissions"),
         )
+        .only("id", "name", "timezone")  # what the cards show (issue 16)
         .order_by("name")
     )
     cards = [Card(patient) for patient in patients]
@@ -142,6 +143,7 @@ def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -
             scheduled_for__lte=now + DUE_SOON,
         )
         .select_related("medication", "recorded_by")
+        .only(*ROW_FIELDS)
         .order_by("scheduled_for", "medication__name")[:DUE_ROWS]
     )
     rows = []

@@ -98,6 +98,26 @@ def as_needed(patient: Patient, now: dt.datetime) -> list[AsNeeded]:
     ]
 
 
+#: What a dose row shows (``{% dose_row %}``, ``state_of``): loading only these
+#: columns of a dose, its medication and its recorder makes the query a third of
+#: the width, which is most of its Django time (issue 16).
+ROW_FIELDS = (
+    "id",
+    "patient_id",
+    "medication_id",
+    "scheduled_for",
+    "status",
+    "taken_at",
+    "amount",
+    "recorded_by_id",
+    "skip_reason",
+    "medication__name",
+    "medication__strength",
+    "medication__dose_unit",
+    "recorded_by__name",
+)
+
+
 def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:
     """Every scheduled dose of the patient's local day, in time order (one query)."""
     zone, day = patient.zone, patient.today(now)
@@ -108,6 +128,7 @@ def today(patient: Patient, now: dt.datetime) -> tuple[dt.date, list[Row]]:
             scheduled_for__lt=start_of_day(day + dt.timedelta(days=1), zone),
         )
         .select_related("medication", "recorded_by")
+        .only(*ROW_FIELDS)
         .order_by("scheduled_for", "medication__name")
     )
     return day, [Row(dose, state_of(dose, now)) for dose in doses]

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -436,8 +436,18 @@ def notify(
         return deliver(rows, now=now)
 
 
+#: The navigation badge's number, asked by every signed-in page: as a plain
+#: statement it costs 0.6 ms instead of the ORM's 1.4 (building and compiling
+#: the query cost more than the index-only count, issue 16). Row level security
+#: applies as to any query.
+UNREAD_COUNT = "SELECT count(*) FROM notifications WHERE user_id = %s AND read_at IS NULL"
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    with connection.cursor() as cursor:
+        cursor.execute(UNREAD_COUNT, [user.pk])
+        (count,) = cursor.fetchone()
+    return int(count)
 
 
 def mark_read(*, user: User, notification_id: uuid.UUID | None = None) -> int:
