@@ -10,16 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Window
 
 from accounts.models import User
-from appointments.models import Appointment
-from appointments.models import Status as AppointmentStatus
 from doses.models import Dose, DoseStatus
 from doses.selectors import DUE_SOON, ROW_FIELDS, Row, state_of
 from doses.services import missed_after
-from medications.recurrence import start_of_day
-from notifications.models import Notification
+from medications.recurrence import local_instant_sql
 from patients.access import Area, Level, level_for
 from patients.models import Patient
 
@@ -71,12 +67,34 @@ class Card:
         return bool(self.missed or self.flagged or self.low_stock or self.invitations)
 
 
+@dataclass(frozen=True)
+class Coming:
+    """A booked appointment of one of my patients, soonest first."""
+
+    pk: uuid.UUID
+    patient: Patient
+    starts_at: dt.datetime
+    title: str
+
+    @property
+    def patient_id(self) -> uuid.UUID:
+        return self.patient.pk
+
+
+@dataclass(frozen=True)
+class Unread:
+    """An unread notification: the title, and the link through its ``pk``."""
+
+    pk: uuid.UUID
+    title: str
+
+
 @dataclass
 class Dashboard:
     cards: list[Card]
     due: list[tuple[Row, Card]]
-    appointments: list[Appointment]
-    unread: Sequence[Notification]
+    appointments: list[Coming]
+    unread: Sequence[Unread]
     unread_count: int
 
     @property
@@ -97,40 +115,42 @@ def _ids(cards: list[Card], area: Area, need: Level = Level.READ) -> list[uuid.U
     ]
 
 
+#: The next five appointments of the patients whose appointments I may see.
+COMING = """
+SELECT id, patient_id, starts_at, title FROM appointments
+WHERE patient_id = ANY(%(ids)s) AND status = 'scheduled' AND starts_at >= %(now)s
+ORDER BY starts_at, id LIMIT 5
+"""
+
+#: My three newest unread notifications, and how many are unread in all.
+UNREAD = """
+SELECT id, title, count(*) OVER () FROM notifications
+WHERE user_id = %s AND read_at IS NULL
+ORDER BY created_at DESC, id DESC LIMIT 3
+"""
+
+
 def dashboard(user: User, now: dt.datetime) -> Dashboard:
-    patients = list(
-        Patient.objects.active()
-        .filter(caregivers__caregiver=user, caregivers__is_active=True)
-        .annotate(
-            membership_role=F("caregivers__role"),
-            membership_permissions=F("caregivers__permissions"),
-        )
-        .only("id", "name", "timezone")  # what the cards show (issue 16)
-        .order_by("name")
-    )
-    cards = [Card(patient) for patient in patients]
+    """The cards, the doses due, the appointments coming and the unread
+    notifications, in five statements. The cards, appointments and notifications
+    are plain SQL into small read-only rows: the page is the one every caregiver
+    opens first, and the Django ORM's work for each query (building, compiling,
+    making model instances) cost more than the database's (issue 16,
+    docs/performance.md)."""
+    params = {"user": user.pk, "now": now, "recent": now - ATTENTION}
+    cards = [_card(patient) for patient in Patient.objects.raw(CARDS, params)]
     by_id = {card.patient.pk: card for card in cards}
-    doses_ids = _ids(cards, Area.DOSES)
-    for pk in _ids(cards, Area.DOSES, Level.WRITE):
-        by_id[pk].can_record = True
-    due = _due(doses_ids, by_id, now)
-    _numbers(cards, now)
-    appointments = list(
-        Appointment.objects.filter(
-            patient_id__in=_ids(cards, Area.APPOINTMENTS),
-            status=AppointmentStatus.SCHEDULED,
-            starts_at__gte=now,
-        ).order_by("starts_at")[:5]
-    )
-    for appointment in appointments:
-        appointment.patient = by_id[appointment.patient_id].patient  # (already loaded)
-    unread = list(
-        Notification.objects.filter(user=user, read_at__isnull=True)
-        .annotate(total=Window(Count("pk")))
-        .order_by("-created_at")[:3]
-    )
-    count = unread[0].total if unread else 0
-    return Dashboard(cards, due, appointments, unread, count)
+    due = _due(_ids(cards, Area.DOSES), by_id, now)
+    with connection.cursor() as cursor:
+        cursor.execute(COMING, {"ids": _ids(cards, Area.APPOINTMENTS), "now": now})
+        coming = [
+            Coming(pk, by_id[patient_id].patient, starts_at, title)
+            for pk, patient_id, starts_at, title in cursor.fetchall()
+        ]
+        cursor.execute(UNREAD, [user.pk])
+        rows = cursor.fetchall()
+    unread = [Unread(pk, title) for pk, title, _count in rows]
+    return Dashboard(cards, due, coming, unread, rows[0][2] if rows else 0)
 
 
 def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> list:
@@ -154,82 +174,81 @@ def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -
     return rows
 
 
-#: Each card's numbers in one statement (issue 16: one query instead of three,
-#: each of which cost more Django work than database time). A patient's row
-#: comes with the bounds of their own today (``medications.recurrence``'s rule for
-#: midnight, worked out in Python) and what the member may read; a number the
-#: member may not see is not counted at all. Doses are read from the few days
-#: around now only (the ``(patient, scheduled_for)`` index), never the history.
-NUMBERS = """
-SELECT card.patient_id,
-       count(*) FILTER (WHERE dose.today) AS total,
-       count(*) FILTER (WHERE dose.today AND dose.status = 'taken') AS taken,
-       count(*) FILTER (WHERE dose.today AND dose.status = 'skipped') AS skipped,
-       count(*) FILTER (WHERE dose.today AND dose.status = 'missed') AS missed,
-       count(*) FILTER (WHERE dose.status = 'missed' AND dose.scheduled_for >= %(recent)s)
-           AS missed_lately,
-       CASE WHEN card.measurements THEN (
-           SELECT count(*) FROM measurements m
-           WHERE m.patient_id = card.patient_id AND m.out_of_range
-             AND m.measured_at >= %(recent)s
-       ) ELSE 0 END AS flagged,
-       CASE WHEN card.medications THEN (
-           SELECT json_agg(json_build_object('pk', m.id, 'name', m.name) ORDER BY m.name)
-           FROM medications m
-           WHERE m.patient_id = card.patient_id AND m.status = 'active'
-             AND m.quantity_on_hand <= m.refill_threshold
-       ) END AS low_stock,
-       CASE WHEN card.invitations THEN (
-           SELECT count(*) FROM caregiver_invitations i
-           WHERE i.patient_id = card.patient_id AND i.status = 'pending'
-             AND i.expires_at > %(now)s
-       ) ELSE 0 END AS invitations
-FROM unnest(%(ids)s::uuid[], %(starts)s::timestamptz[], %(ends)s::timestamptz[],
-            %(doses)s::boolean[], %(measurements)s::boolean[], %(medications)s::boolean[],
-            %(invitations)s::boolean[])
-     AS card(patient_id, day_start, day_end, doses, measurements, medications, invitations)
-LEFT JOIN LATERAL (
-    SELECT d.status, d.scheduled_for,
-           d.scheduled_for >= card.day_start AND d.scheduled_for < card.day_end AS today
-    FROM doses d
-    WHERE card.doses AND d.patient_id = card.patient_id AND d.schedule_id IS NOT NULL
-      AND d.scheduled_for >= least(card.day_start, %(recent)s)
-      AND d.scheduled_for < greatest(card.day_end, %(now)s)
-) dose ON true
-GROUP BY card.patient_id, card.measurements, card.medications, card.invitations
-"""
+_START_JOINS, _START = local_instant_sql("local.midnight", "p.timezone", "day_start")
+_END_JOINS, _END = local_instant_sql("local.midnight + interval '1 day'", "p.timezone", "day_end")
+
+#: The user's patients, each with their membership and their card's numbers, in
+#: one statement (issue 16: the patients and four more queries before, each of
+#: which cost more Django work than database time). A patient's today runs from
+#: their own midnight (``medications.recurrence``'s rules, ``local_instant_sql``)
+#: to the next; doses are read from the few days around now only (the
+#: ``(patient, scheduled_for)`` index), never the history. Row level security
+#: applies as to any query; which numbers the member may see is the access
+#: policy's answer, asked in ``_card``.
+CARDS = f"""
+SELECT p.id, p.name, p.timezone,
+       pc.role AS membership_role, pc.permissions::json AS membership_permissions,
+       today.total AS card_total, today.taken AS card_taken, today.skipped AS card_skipped,
+       today.missed AS card_missed, today.missed_lately AS card_missed_lately,
+       (SELECT count(*) FROM measurements m
+        WHERE m.patient_id = p.id AND m.out_of_range AND m.measured_at >= %(recent)s
+       ) AS card_flagged,
+       (SELECT json_agg(json_build_object('pk', m.id, 'name', m.name) ORDER BY m.name)
+        FROM medications m
+        WHERE m.patient_id = p.id AND m.status = 'active'
+          AND m.quantity_on_hand <= m.refill_threshold
+       ) AS card_low_stock,
+       (SELECT count(*) FROM caregiver_invitations i
+        WHERE i.patient_id = p.id AND i.status = 'pending' AND i.expires_at > %(now)s
+       ) AS card_invitations
+FROM patients p
+JOIN patient_caregivers pc
+  ON pc.patient_id = p.id AND pc.caregiver_id = %(user)s AND pc.is_active
+CROSS JOIN LATERAL (SELECT date_trunc('day', %(now)s AT TIME ZONE p.timezone) AS midnight) local
+{_START_JOINS}
+{_END_JOINS}
+CROSS JOIN LATERAL (SELECT {_START} AS starts, {_END} AS ends OFFSET 0) day
+CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE d.today) AS total,
+           count(*) FILTER (WHERE d.today AND d.status = 'taken') AS taken,
+           count(*) FILTER (WHERE d.today AND d.status = 'skipped') AS skipped,
+           count(*) FILTER (WHERE d.today AND d.status = 'missed') AS missed,
+           count(*) FILTER (WHERE d.status = 'missed' AND d.scheduled_for >= %(recent)s)
+               AS missed_lately
+    FROM (
+        SELECT status, scheduled_for,
+               scheduled_for >= day.starts AND scheduled_for < day.ends AS today
+        FROM doses
+        WHERE patient_id = p.id AND schedule_id IS NOT NULL
+          AND scheduled_for >= least(day.starts, %(recent)s)
+          AND scheduled_for < greatest(day.ends, %(now)s)
+    ) d
+) today
+WHERE NOT p.is_deleted
+ORDER BY p.name
+"""  # noqa: S608 - the fragments are constants; values go as parameters
 
 
-def _numbers(cards: list[Card], now: dt.datetime) -> None:
-    """Each patient's own today (their zone) and what needs attention: doses
-    missed lately, readings outside their targets, medications running low,
-    invitations waiting (one query).
-    Each number only for a member whose level lets them see it."""
-    if not cards:
-        return
-    readable = {
-        area: set(_ids(cards, area)) for area in (Area.DOSES, Area.MEASUREMENTS, Area.MEDICATIONS)
-    }
-    managing = set(_ids(cards, Area.CAREGIVERS, Level.MANAGE))
-    params: dict[str, Any] = {key: [] for key in ("ids", "starts", "ends", "doses")}
-    params.update(measurements=[], medications=[], invitations=[], recent=now - ATTENTION, now=now)
-    for card in cards:
-        patient = card.patient
-        day = patient.today(now)
-        params["ids"].append(patient.pk)
-        params["starts"].append(start_of_day(day, patient.zone))
-        params["ends"].append(start_of_day(day + dt.timedelta(days=1), patient.zone))
-        params["doses"].append(patient.pk in readable[Area.DOSES])
-        params["measurements"].append(patient.pk in readable[Area.MEASUREMENTS])
-        params["medications"].append(patient.pk in readable[Area.MEDICATIONS])
-        params["invitations"].append(patient.pk in managing)
-    by_id = {card.patient.pk: card for card in cards}
-    with connection.cursor() as cursor:
-        cursor.execute(NUMBERS, params)
-        for pk, total, taken, skipped, missed, lately, flagged, low, invitations in cursor:
-            card = by_id[pk]
-            if pk in readable[Area.DOSES]:
-                card.progress = Progress(total, taken, skipped, missed)
-                card.missed = lately
-            card.flagged, card.invitations = flagged, invitations
-            card.low_stock = [LowStock(uuid.UUID(item["pk"]), item["name"]) for item in low or []]
+def _card(patient: Any) -> Card:
+    """A patient's card from their ``CARDS`` row (its numbers as ``card_*``,
+    apart from the model's related names): each number only when the member's
+    level lets them see it."""
+    card = Card(patient)
+
+    def may(area: Area, need: Level = Level.READ) -> bool:
+        return level_for(patient.membership_role, patient.membership_permissions, area) >= need
+
+    if may(Area.DOSES):
+        card.can_record = may(Area.DOSES, Level.WRITE)
+        card.progress = Progress(
+            patient.card_total, patient.card_taken, patient.card_skipped, patient.card_missed
+        )
+        card.missed = patient.card_missed_lately
+    if may(Area.MEASUREMENTS):
+        card.flagged = patient.card_flagged
+    if may(Area.MEDICATIONS):
+        low = patient.card_low_stock or []
+        card.low_stock = [LowStock(uuid.UUID(m["pk"]), m["name"]) for m in low]
+    if may(Area.CAREGIVERS, Level.MANAGE):
+        card.invitations = patient.card_invitations
+    return card

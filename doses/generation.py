@@ -22,6 +22,7 @@ from django.db.models import Q
 
 from doses.models import Dose, DoseStatus
 from medications.models import MedicationSchedule, Status
+from medications.recurrence import local_instant_sql
 from medtrack.rls import system_context
 
 CHUNK = 4000
@@ -76,31 +77,9 @@ ORDER BY s.id FOR UPDATE OF s, m
 """
 
 
-def _local_instant(local: str, zone: str, name: str) -> tuple[str, str]:
-    """SQL for a wall-clock time's instant by rules 2 and 3 of medications.recurrence:
-    the lateral joins to add to FROM, and the expression. PostgreSQL reads a time
-    in a spring-forward gap with the offset from before the transition, as
-    Python's ``fold=0`` does, but a time that occurs twice as its second
-    occurrence; the first is ``local`` minus the offset a day earlier, when that
-    reads back as ``local``."""
-    local = f"({local})"  # AT TIME ZONE binds tighter than + and -
-    joins = (
-        f"CROSS JOIN LATERAL (SELECT {local} AT TIME ZONE {zone} AS instant) {name}_late "
-        f"CROSS JOIN LATERAL (SELECT ({local} - (({name}_late.instant - interval '1 day') "
-        f"AT TIME ZONE {zone} - ({name}_late.instant - interval '1 day') AT TIME ZONE 'UTC')) "
-        f"AT TIME ZONE 'UTC' AS instant) {name}_early"
-    )
-    expression = (
-        f"CASE WHEN {name}_early.instant < {name}_late.instant "
-        f"AND {name}_early.instant AT TIME ZONE {zone} = {local} "
-        f"THEN {name}_early.instant ELSE {name}_late.instant END"
-    )
-    return joins, expression
-
-
-_CLOCK_JOINS, _CLOCK_AT = _local_instant("w.local", "w.zone", "clock")
-_FIRST_JOINS, _FIRST_AT = _local_instant("s.first_day + s.times_of_day[1]", "s.zone", "first")
-_STOP_JOINS, _STOP_AT = _local_instant("(s.last_day + 1)::timestamp", "s.zone", "stop")
+_CLOCK_JOINS, _CLOCK_AT = local_instant_sql("w.local", "w.zone", "clock")
+_FIRST_JOINS, _FIRST_AT = local_instant_sql("s.first_day + s.times_of_day[1]", "s.zone", "first")
+_STOP_JOINS, _STOP_AT = local_instant_sql("(s.last_day + 1)::timestamp", "s.zone", "stop")
 
 #: The chunk's doses in ``[since, until)``, made by the database from each
 #: schedule's rule (``medications.recurrence.occurrences``, which the tests hold

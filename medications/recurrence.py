@@ -187,3 +187,25 @@ def schedule_problems(
     if start and end and end < start:
         problems["end_date"] = _("The end date is before the start date.")
     return problems
+
+
+def local_instant_sql(local: str, zone: str, name: str) -> tuple[str, str]:
+    """SQL for a wall-clock time's instant by rules 2 and 3 above (``local_instant``):
+    the lateral joins to add to FROM, and the expression. PostgreSQL reads a time
+    in a spring-forward gap with the offset from before the transition, as
+    Python's ``fold=0`` does, but a time that occurs twice as its second
+    occurrence; the first is ``local`` minus the offset a day earlier, when that
+    reads back as ``local``."""
+    local = f"({local})"  # AT TIME ZONE binds tighter than + and -
+    joins = (
+        f"CROSS JOIN LATERAL (SELECT {local} AT TIME ZONE {zone} AS instant) {name}_late "
+        f"CROSS JOIN LATERAL (SELECT ({local} - (({name}_late.instant - interval '1 day') "
+        f"AT TIME ZONE {zone} - ({name}_late.instant - interval '1 day') AT TIME ZONE 'UTC')) "
+        f"AT TIME ZONE 'UTC' AS instant) {name}_early"
+    )
+    expression = (
+        f"CASE WHEN {name}_early.instant < {name}_late.instant "
+        f"AND {name}_early.instant AT TIME ZONE {zone} = {local} "
+        f"THEN {name}_early.instant ELSE {name}_late.instant END"
+    )
+    return joins, expression

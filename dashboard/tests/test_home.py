@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("dashboard:home")
 # session, user, then inside the request's transaction: savepoint (tests only), app.user_id,
-# patients, doses due, each card's numbers (today's progress, missed doses, flagged
-# readings, low stock, invitations), appointments, notifications (with the badge's
-# count), app.user_id restored, release (tests only). Production: 9.
-QUERIES = 11
+# the patients with their cards' numbers (today's progress, missed doses, flagged
+# readings, low stock, invitations), doses due, appointments, notifications (with the badge's
+# count), app.user_id restored, release (tests only). Production: 8.
+QUERIES = 10
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
@@ -148,3 +148,54 @@ class TestTheMorningView:
         )
         client.force_login(secondary)
         assert "invitation waiting" not in client.get(URL).content.decode()
+
+
+def test_coming_up_and_notifications(
+    client: Client, patient: Patient, primary: User, secondary: User
+) -> None:
+    """The next five booked appointments, soonest first (not past or cancelled
+    ones); the three newest unread notifications and how many are unread."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+    from medtrack.rls import system_context
+    from notifications.models import Notification
+
+    soon = timezone.now() + dt.timedelta(days=1)
+    for days in (6, 2, 5, 1, 3, 4):  # the 6th day's is the sixth: not shown
+        add_appointment(primary, patient, f"Visit in {days} days", at=soon + dt.timedelta(days))
+    add_appointment(primary, patient, "Called off", at=soon, status="cancelled")
+    with system_context("test"):
+        Appointment.objects.filter(title="Visit in 1 days").update(title="Visit tomorrow")
+        for number in range(5):
+            Notification.objects.create(
+                user=secondary,
+                patient=patient,
+                type="dose_due",
+                title=f"Notice {number}",
+                dedupe_key=f"test:{number}",
+                read_at=timezone.now() if number == 0 else None,
+            )
+        notices = {n.title: n.pk for n in Notification.objects.filter(user=secondary)}
+        unread = Notification.objects.filter(user=secondary, read_at__isnull=True).count()
+    client.force_login(secondary)
+    page = client.get(URL).content.decode()
+
+    coming = page.split('id="coming-heading"')[1].split("</section>")[0]
+    shown = [line.split(": ")[-1].split("<")[0] for line in coming.splitlines() if "<li>" in line]
+    assert shown == [  # the fixture's check-up is tomorrow at 10:30 on Rosa's clock
+        *sorted(["Visit tomorrow", "Cardiology check-up"], key=coming.index),
+        "Visit in 2 days",
+        "Visit in 3 days",
+        "Visit in 4 days",
+    ]
+    assert "Called off" not in page
+    assert "Rosa Primary: Visit tomorrow" in page
+    for number in (4, 3, 2):
+        go = reverse("notifications:go", kwargs={"notification_id": notices[f"Notice {number}"]})
+        assert f'<a href="{go}">Notice {number}</a>' in page
+    assert "Notice 1<" not in page  # the fourth newest
+    assert unread >= 4  # with the fixture's own
+    assert f"See all {unread} new notifications" in page

@@ -134,9 +134,7 @@ def test_a_member_who_may_not_record_gets_no_forms() -> None:
 
 
 def test_everything_that_is_not_ours_is_escaped() -> None:
-    row, patient = a_dose(
-        DoseStatus.SKIPPED, recorded_by=User(name=HOSTILE), skip_reason=HOSTILE
-    )
+    row, patient = a_dose(DoseStatus.SKIPPED, recorded_by=User(name=HOSTILE), skip_reason=HOSTILE)
     patient.name = row.dose.medication.name = HOSTILE
     row.dose.medication.strength = row.dose.medication.dose_unit = HOSTILE
     html = render(row, patient, back="dashboard", notice=HOSTILE, csrf_token='"><b>')
