@@ -24,7 +24,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -338,8 +337,9 @@ def run(size_name: str, out: Path, docs: Path | None = None) -> dict[str, Any]:
 
 
 def machine(*, load: bool = False) -> str:
-    """Cores, CPU, Python, kernel and PostgreSQL client; with ``load``, the load average
-    too (the machine is shared: a busy moment explains a slow run)."""
+    """Cores, CPU, Python, kernel and the PostgreSQL server measured against; with
+    ``load``, the load average too (the machine is shared: a busy moment explains a
+    slow run)."""
     cpu = platform.processor() or platform.machine()
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -350,15 +350,13 @@ def machine(*, load: bool = False) -> str:
         )
     except (OSError, StopIteration):
         pass
-    try:
-        pg = subprocess.run(
-            ["psql", "--version"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        pg = "psql not found"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        (version,) = cursor.fetchone()
+    embedded = "" if os.environ.get("DATABASE_URL") else "embedded "
+    pg = f"{embedded}PostgreSQL {version.split()[0]}"
     described = (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, {pg}"
