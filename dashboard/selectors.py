@@ -12,8 +12,7 @@ from typing import Any
 from django.db import connection
 
 from accounts.models import User
-from doses.models import Dose, DoseStatus
-from doses.selectors import DUE_SOON, ROW_FIELDS, Row, state_of
+from doses.selectors import DUE_SOON, Row, rows
 from doses.services import missed_after
 from medications.recurrence import local_instant_sql
 from patients.access import Area, Level, level_for
@@ -155,23 +154,17 @@ def dashboard(user: User, now: dt.datetime) -> Dashboard:
 
 def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> list:
     """Doses due now and overdue (not yet missed), soonest first (one query)."""
-    doses = (
-        Dose.objects.filter(
-            patient_id__in=ids,
-            status=DoseStatus.PENDING,
-            scheduled_for__gte=now - missed_after(),
-            scheduled_for__lte=now + DUE_SOON,
-        )
-        .select_related("medication", "recorded_by")
-        .only(*ROW_FIELDS)
-        .order_by("scheduled_for", "medication__name")[:DUE_ROWS]
+    where = (
+        "d.patient_id = ANY(%(ids)s) AND d.status = 'pending'"
+        " AND d.scheduled_for >= %(since)s AND d.scheduled_for <= %(until)s"
     )
-    rows = []
-    for dose in doses:
-        card = by_id[dose.patient_id]
-        dose.patient = card.patient  # (already loaded, with the membership)
-        rows.append((Row(dose, state_of(dose, now)), card))
-    return rows
+    params = {"ids": ids, "since": now - missed_after(), "until": now + DUE_SOON}
+    due = []
+    for row in rows(where, params, now, limit=DUE_ROWS):
+        card = by_id[row.dose.patient_id]
+        row.dose.patient = card.patient  # (already loaded, with the membership)
+        due.append((row, card))
+    return due
 
 
 _START_JOINS, _START = local_instant_sql("local.midnight", "p.timezone", "day_start")
