@@ -15,7 +15,7 @@ from accounts.models import User
 from doses.selectors import DUE_SOON, Row, rows
 from doses.services import missed_after
 from medications.recurrence import local_instant_sql
-from patients.access import Area, Level, level_for
+from patients.access import Area, Level, can
 from patients.models import Patient
 
 #: How far back "needs attention" looks for missed doses and flagged readings.
@@ -102,16 +102,7 @@ class Dashboard:
 
 
 def _ids(cards: list[Card], area: Area, need: Level = Level.READ) -> list[uuid.UUID]:
-    return [
-        card.patient.pk
-        for card in cards
-        if level_for(
-            card.patient.membership_role,  # type: ignore[attr-defined]
-            card.patient.membership_permissions,  # type: ignore[attr-defined]
-            area,
-        )
-        >= need
-    ]
+    return [card.patient.pk for card in cards if can(card.patient, area, need)]
 
 
 #: The next five appointments of the patients whose appointments I may see.
@@ -147,9 +138,9 @@ def dashboard(user: User, now: dt.datetime) -> Dashboard:
             for pk, patient_id, starts_at, title in cursor.fetchall()
         ]
         cursor.execute(UNREAD, [user.pk])
-        rows = cursor.fetchall()
-    unread = [Unread(pk, title) for pk, title, _count in rows]
-    return Dashboard(cards, due, coming, unread, rows[0][2] if rows else 0)
+        newest = cursor.fetchall()
+    unread = [Unread(pk, title) for pk, title, _count in newest]
+    return Dashboard(cards, due, coming, unread, newest[0][2] if newest else 0)
 
 
 def _due(ids: list[uuid.UUID], by_id: dict[uuid.UUID, Card], now: dt.datetime) -> list:
@@ -186,6 +177,7 @@ SELECT p.id, p.name, p.timezone,
        (SELECT count(*) FROM measurements m
         WHERE m.patient_id = p.id AND m.out_of_range AND m.measured_at >= %(recent)s
        ) AS card_flagged,
+       -- doses.selectors.needing_refill's rule (test_cards holds the two together)
        (SELECT json_agg(json_build_object('pk', m.id, 'name', m.name) ORDER BY m.name)
         FROM medications m
         WHERE m.patient_id = p.id AND m.status = 'active'
@@ -227,21 +219,17 @@ def _card(patient: Any) -> Card:
     apart from the model's related names): each number only when the member's
     level lets them see it."""
     card = Card(patient)
-
-    def may(area: Area, need: Level = Level.READ) -> bool:
-        return level_for(patient.membership_role, patient.membership_permissions, area) >= need
-
-    if may(Area.DOSES):
-        card.can_record = may(Area.DOSES, Level.WRITE)
+    if can(patient, Area.DOSES, Level.READ):
+        card.can_record = can(patient, Area.DOSES, Level.WRITE)
         card.progress = Progress(
             patient.card_total, patient.card_taken, patient.card_skipped, patient.card_missed
         )
         card.missed = patient.card_missed_lately
-    if may(Area.MEASUREMENTS):
+    if can(patient, Area.MEASUREMENTS, Level.READ):
         card.flagged = patient.card_flagged
-    if may(Area.MEDICATIONS):
+    if can(patient, Area.MEDICATIONS, Level.READ):
         low = patient.card_low_stock or []
         card.low_stock = [LowStock(uuid.UUID(m["pk"]), m["name"]) for m in low]
-    if may(Area.CAREGIVERS, Level.MANAGE):
+    if can(patient, Area.CAREGIVERS, Level.MANAGE):
         card.invitations = patient.card_invitations
     return card

@@ -238,7 +238,8 @@ def adherence(patient: Patient, now: dt.datetime) -> tuple[AdherenceRow, list[Ad
 
 
 def needing_refill(patient_ids: list[uuid.UUID]) -> Any:
-    """Active medications at or below their refill level (the notifications issue uses this)."""
+    """Active medications at or below their refill level (the notifications issue uses
+    this; the dashboard's ``CARDS`` statement asks the same in SQL)."""
     from django.db.models import F
 
     return Medication.objects.filter(

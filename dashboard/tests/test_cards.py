@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from dashboard.selectors import _END, _END_JOINS, _START, _START_JOINS
 from medications.recurrence import start_of_day
@@ -60,3 +61,25 @@ def test_every_day_starts_at_the_patients_own_midnight() -> None:
     ]
     assert not wrong, wrong[:5]
     assert len(found) == len(ZONES) * 2 * 366 * 3
+
+
+def test_low_stock_on_the_cards_is_needing_refills_rule(primary, patient) -> None:
+    """The cards' SQL and ``doses.selectors.needing_refill`` pick the same
+    medications: at the level (in), above it, without a level, paused (out)."""
+    from conftest import add_medication
+    from dashboard.selectors import dashboard
+    from doses.selectors import needing_refill
+    from medtrack.rls import acting_as
+
+    add_medication(primary, patient, "At the level", quantity_on_hand=5, refill_threshold=5)
+    add_medication(primary, patient, "Below it", quantity_on_hand=1, refill_threshold=5)
+    add_medication(primary, patient, "Above it", quantity_on_hand=6, refill_threshold=5)
+    add_medication(primary, patient, "No level", quantity_on_hand=1)
+    add_medication(
+        primary, patient, "Paused", quantity_on_hand=1, refill_threshold=5, status="paused"
+    )
+    with acting_as(primary.pk):
+        board = dashboard(primary, timezone.now())
+        rule = [m.name for m in needing_refill([patient.pk])]
+    (card,) = board.cards
+    assert [m.name for m in card.low_stock] == rule == ["At the level", "Below it"]
